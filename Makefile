@@ -1,0 +1,70 @@
+# imapd and pop3d: two front ends and the library they share.
+
+PREFIX	?= /usr/local
+SBINDIR	?= $(PREFIX)/sbin
+MANDIR	?= $(PREFIX)/share/man
+DOCDIR	?= $(PREFIX)/share/doc/imapd
+SYSCONFDIR ?= /etc
+
+CC	?= cc
+O	?= build
+WARN	= -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith \
+	  -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wno-format-nonliteral
+CFLAGS	?= -O2 -g
+CPPFLAGS += -D_GNU_SOURCE -Icommon
+LIBS	= -lcrypt -lpam
+SAN	= -fsanitize=address,undefined -fno-omit-frame-pointer \
+	  -fno-sanitize-recover=undefined
+
+COMMON_SRC = $(sort $(wildcard common/*.c))
+COMMON_OBJ = $(COMMON_SRC:%.c=$(O)/%.o)
+UNIT_SRC   = $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(O)/unit/%)
+
+all: $(O)/imapd $(O)/pop3d
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP -c -o $@ $<
+
+$(O)/libcommon.a: $(COMMON_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $(COMMON_OBJ)
+
+$(O)/imapd: $(O)/imapd.o $(O)/libcommon.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(O)/imapd.o $(O)/libcommon.a $(LIBS)
+
+$(O)/pop3d: $(O)/pop3d.o $(O)/libcommon.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(O)/pop3d.o $(O)/libcommon.a $(LIBS)
+
+$(O)/unit/%: tests/unit/%.c $(O)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< $(O)/libcommon.a $(LIBS)
+
+unit: $(UNIT_BIN)
+	@for t in $(UNIT_BIN); do echo "$$t"; $$t || exit 1; done
+
+# The whole suite: unit tests, then every Bats file.
+check: all unit
+	BIN_DIR=$(CURDIR)/$(O) bats --print-output-on-failure tests
+
+# The same suite with AddressSanitizer and UndefinedBehaviorSanitizer.
+check-asan:
+	$(MAKE) O=build-asan CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" check
+
+demo: all
+	sh tests/demo.sh $(CURDIR)/$(O)
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(MANDIR)/man5
+	install -m 755 $(O)/imapd $(O)/pop3d $(DESTDIR)$(SBINDIR)
+	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8
+	-install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5
+
+clean:
+	rm -rf build build-asan
+
+.PHONY: all unit check check-asan demo install clean
+
+-include $(COMMON_OBJ:.o=.d) $(O)/imapd.d $(O)/pop3d.d

@@ -44,15 +44,23 @@ $(O)/unit/%: tests/unit/%.c $(O)/libcommon.a
 unit: $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do echo "$$t"; $$t || exit 1; done
 
+deps-check:
+	@sh tests/deps.sh check
+
+deps-demo:
+	@sh tests/deps.sh demo
+
 # The whole suite: unit tests, then every Bats file.
-check: all unit
-	BIN_DIR=$(CURDIR)/$(O) bats --print-output-on-failure tests
+check: deps-check
+	$(MAKE) all $(UNIT_BIN)
+	sh tests/run.sh $(CURDIR)/$(O)
 
 # The same suite with AddressSanitizer and UndefinedBehaviorSanitizer.
 check-asan:
 	$(MAKE) O=build-asan CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" check
 
-demo: all
+demo: deps-demo
+	$(MAKE) all
 	sh tests/demo.sh $(CURDIR)/$(O)
 
 install: all
@@ -65,6 +73,6 @@ install: all
 clean:
 	rm -rf build build-asan
 
-.PHONY: all unit check check-asan demo install clean
+.PHONY: all unit deps-check deps-demo check check-asan demo install clean
 
 -include $(COMMON_OBJ:.o=.d) $(O)/imapd.d $(O)/pop3d.d

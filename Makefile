@@ -11,7 +11,7 @@ O	?= build
 WARN	= -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith \
 	  -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wno-format-nonliteral
 CFLAGS	?= -O2 -g
-CPPFLAGS += -D_GNU_SOURCE -Icommon
+CPPFLAGS += -D_GNU_SOURCE -iquote common
 LIBS	= -lcrypt -lpam
 SAN	= -fsanitize=address,undefined -fno-omit-frame-pointer \
 	  -fno-sanitize-recover=undefined

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "limits.h"
+#include "bounds.h"
 
 const char config_usage[] =
 "  -m, --mail=LOCATION      mail location (default maildir:~/Maildir)\n"

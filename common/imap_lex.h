@@ -2,7 +2,7 @@
  * IMAP command reader and tokenizer (RFC 3501 §9): tag, command name and
  * arguments, with atoms, quoted strings, synchronizing and
  * non-synchronizing literals (RFC 7888) and nested lists, all bounded
- * (common/limits.h).  It reads through io.h and sends the "+" continuation
+ * (common/bounds.h).  It reads through io.h and sends the "+" continuation
  * for synchronizing literals itself.
  */
 #ifndef IMAP_LEX_H

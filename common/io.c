@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "io.h"
-#include "limits.h"
+#include "bounds.h"
 #include "log.h"
 
 #define OUT_SIZE	(64 * 1024)

@@ -45,7 +45,8 @@ log_vlog(int pri, const char *fmt, va_list ap, int err)
 		(void)snprintf(msg + len, sizeof(msg) - len, ": %s",
 		    strerror(err));
 	}
-	syslog(pri, "%s%s", msg, log_client);
+	/* lines that name the client themselves (auth:) keep their own */
+	syslog(pri, "%s%s", msg, strstr(msg, " rip=") == NULL ? log_client : "");
 	if (log_stderr)
 		fprintf(stderr, "%s\n", msg);
 }

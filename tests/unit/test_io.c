@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "io.h"
-#include "limits.h"
+#include "bounds.h"
 #include "sbuf.h"
 
 static int failures;

@@ -1,6 +1,6 @@
-/* Every bound the servers enforce, with its reason.  No .c file. */
-#ifndef LIMITS_H
-#define LIMITS_H
+/* Every bound the servers enforce, with its reason.  No .c file.  (Not "limits.h": that name would shadow the C library header.) */
+#ifndef BOUNDS_H
+#define BOUNDS_H
 
 /*
  * POP3 command line.  RFC 2449 §4 raises RFC 1939's 40-octet arguments to
@@ -88,10 +88,34 @@
 /* Keywords per mailbox: Maildir file names hold the letters a-z. */
 #define KEYWORDS_MAX		26
 
+/*
+ * An IMAP tag: RFC 3501 sets no bound; real clients use a few characters
+ * (Dovecot bounds tags only by its line), so 64 leaves ample room.
+ */
+#define IMAP_TAG_MAX		64
+
+/*
+ * Nesting of a SEARCH program through NOT, OR and parentheses: the
+ * evaluator recurses, so bound the depth well below IMAP_SEARCH_KEYS_MAX.
+ */
+#define IMAP_SEARCH_DEPTH_MAX	32
+
+/*
+ * Content-Type / Content-Disposition parameters kept per part; real mail
+ * has a handful, RFC 2231 continuations of a long file name a few dozen.
+ */
+#define MIME_PARAMS_MAX		64
+
 _Static_assert(IMAP_LINE_MAX_PREAUTH <= IMAP_LINE_MAX, "preauth line");
 _Static_assert(POP3_LINE_MAX <= IMAP_LINE_MAX, "io buffer covers POP3");
 _Static_assert(IMAP_LITERAL_MINUS_MAX <= IMAP_CMD_BUDGET, "literal budget");
 _Static_assert(TIMEOUT_IMAP_IDLE >= 30 * 60, "RFC 3501 §5.4");
 _Static_assert(TIMEOUT_POP3_IDLE >= 10 * 60, "RFC 1939 §3");
+
+/*
+ * A line of the passwd file (user:password:uid:gid:gecos:home:shell:extra).
+ * Real lines are well under 1 KiB; a longer one is skipped and logged.
+ */
+#define PASSWD_LINE_MAX		4096
 
 #endif

@@ -26,7 +26,11 @@ const char config_usage[] =
 "      --auth-delay=SEC     delay after a failed login\n"
 "      --default-uid=UID    uid for passwd-file users without one\n"
 "      --default-gid=GID    gid for passwd-file users without one\n"
-"      --default-home=DIR   home for passwd-file users without one (%u)\n";
+"      --default-home=DIR   home for passwd-file users without one (%u)\n"
+"      --tls-cert=FILE      certificate (PEM) for STARTTLS/STLS via stunnel\n"
+"      --tls-key=FILE       private key (PEM; default: in the certificate)\n"
+"      --stunnel=PATH       stunnel binary (default /usr/bin/stunnel4)\n"
+"      --implicit-tls       start TLS at once (ports 993, 995)\n";
 
 void
 config_init(struct config *c, const char *progname, const char *pam_service,
@@ -41,6 +45,14 @@ config_init(struct config *c, const char *progname, const char *pam_service,
 	c->auth_delay = AUTH_FAIL_DELAY;
 	c->greeting = NULL;
 	c->client_addr = "";
+	c->stunnel = "/usr/bin/stunnel4";
+}
+
+void
+config_args(struct config *c, int argc, char **argv)
+{
+	c->argc = argc;
+	c->argv = argv;
 }
 
 static int
@@ -120,6 +132,28 @@ config_option(struct config *c, int opt, const char *arg)
 			c->default_gid = (gid_t)v;
 			c->have_default_gid = true;
 		}
+		return 1;
+	case 1007:
+	case 1008:
+	case 1009:
+		if (arg[0] != '/') {
+			fprintf(stderr, "%s: %s must be an absolute path\n",
+			    c->progname, opt == 1009 ? "--stunnel" :
+			    opt == 1007 ? "--tls-cert" : "--tls-key");
+			return -1;
+		}
+		if (opt == 1007)
+			c->tls_cert = arg;
+		else if (opt == 1008)
+			c->tls_key = arg;
+		else
+			c->stunnel = arg;
+		return 1;
+	case 1010:
+		c->implicit_tls = true;
+		return 1;
+	case 1011:
+		c->greeted = true;
 		return 1;
 	case 1006:
 		if (arg[0] != '/') {

@@ -24,6 +24,13 @@ struct config {
 	gid_t		 default_gid;
 	const char	*default_home;	/* template, "%u" is the user */
 	bool		 have_default_uid, have_default_gid;
+	const char	*tls_cert;	/* PEM certificate (chain) for stunnel */
+	const char	*tls_key;	/* PEM private key; NULL: in tls_cert */
+	const char	*stunnel;	/* stunnel binary */
+	bool		 implicit_tls;	/* hand off to stunnel before greeting */
+	bool		 greeted;	/* greeting already sent (after STLS) */
+	int		 argc;		/* our own command line, for the */
+	char		**argv;		/* fresh server behind stunnel */
 	const char	*client_addr;	/* derived: real client address */
 	bool		 client_loopback; /* derived: client on loopback */
 };
@@ -42,11 +49,18 @@ struct config {
 	{ "auth-delay",		required_argument, NULL, 1003 },	\
 	{ "default-uid",	required_argument, NULL, 1004 },	\
 	{ "default-gid",	required_argument, NULL, 1005 },	\
-	{ "default-home",	required_argument, NULL, 1006 }
+	{ "default-home",	required_argument, NULL, 1006 },	\
+	{ "tls-cert",		required_argument, NULL, 1007 },	\
+	{ "tls-key",		required_argument, NULL, 1008 },	\
+	{ "stunnel",		required_argument, NULL, 1009 },	\
+	{ "implicit-tls",	no_argument,	   NULL, 1010 },	\
+	{ "greeted",		no_argument,	   NULL, 1011 }
 
 /* Fill in defaults for progname; idle is the protocol's idle timeout. */
 void	config_init(struct config *, const char *progname,
 	    const char *pam_service, int idle_timeout);
+/* Keep our command line for the fresh server behind stunnel (tls.h). */
+void	config_args(struct config *, int argc, char **argv);
 
 /*
  * Handle one option returned by getopt_long.  Returns 1 if it was a

@@ -604,11 +604,13 @@ imap_cmd_read(struct imap_lex *lx, struct imap_cmd *cmd, const char **err_r)
 	case IO_OK:
 		break;
 	case IO_TOOLONG:
-		*err_r = "Command line too long";
-		return IMAP_CMD_BAD;
 	case IO_BADCHAR:
-		*err_r = "NUL octet in command line";
-		return IMAP_CMD_BAD;
+		/* a literal announced at the end of the rejected line is
+		   skipped like after any other syntax error */
+		line = (char *)io_rejected_tail(&len);
+		return lex_done(lex_fail(lx, cmd, line, len,
+		    r == IO_TOOLONG ? "Command line too long" :
+		    "NUL octet in command line", err_r), err_r);
 	default:
 		return lex_done(io_result(r), err_r);
 	}

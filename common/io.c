@@ -24,6 +24,8 @@ static int	io_in = 0, io_out = 1, io_timeout;
 static char	inbuf[IO_BUF_SIZE + 1];
 static size_t	in_start, in_end;
 static char	outbuf[OUT_SIZE];
+static char	tail[IO_TAIL_MAX];	/* end of the last rejected line */
+static size_t	tail_len;
 static size_t	out_len;
 
 void
@@ -162,6 +164,8 @@ io_poll(int fd, int timeout_ms)
 	}
 }
 
+static void	io_keep_tail(const char *, size_t, bool);
+
 /* Read more input after compacting; IO_OK, IO_EOF, IO_ERR, IO_TIMEOUT. */
 static int
 io_fill(void)
@@ -198,6 +202,33 @@ io_fill(void)
 	return IO_OK;
 }
 
+/* Remember the last IO_TAIL_MAX octets of a rejected line; append
+   continues a line whose earlier part was already kept. */
+static void
+io_keep_tail(const char *p, size_t n, bool append)
+{
+	size_t keep;
+
+	if (!append)
+		tail_len = 0;
+	if (n >= IO_TAIL_MAX) {
+		memcpy(tail, p + n - IO_TAIL_MAX, IO_TAIL_MAX);
+		tail_len = IO_TAIL_MAX;
+		return;
+	}
+	keep = tail_len + n > IO_TAIL_MAX ? IO_TAIL_MAX - n : tail_len;
+	memmove(tail, tail + tail_len - keep, keep);
+	memcpy(tail + keep, p, n);
+	tail_len = keep + n;
+}
+
+const char *
+io_rejected_tail(size_t *len_r)
+{
+	*len_r = tail_len;
+	return tail;
+}
+
 int
 io_getline(char **line_r, size_t *len_r, size_t max)
 {
@@ -215,6 +246,7 @@ io_getline(char **line_r, size_t *len_r, size_t max)
 		scanned = in_end - in_start;
 		if (scanned > max + 1) {
 			/* drop what we have; keep looking for the LF */
+			io_keep_tail(p, scanned, toolong);
 			toolong = 1;
 			in_start = in_end = 0;
 			scanned = 0;
@@ -226,10 +258,13 @@ io_getline(char **line_r, size_t *len_r, size_t max)
 	in_start += n + 1;
 	if (n > 0 && p[n - 1] == '\r')
 		n--;
-	if (toolong || n > max)
-		return IO_TOOLONG;
-	if (memchr(p, '\0', n) != NULL)
-		return IO_BADCHAR;
+	if (toolong || n > max || memchr(p, '\0', n) != NULL) {
+		io_keep_tail(p, n, toolong);
+		/* the CR may have been in a part dropped earlier */
+		if (tail_len > 0 && tail[tail_len - 1] == '\r')
+			tail_len--;
+		return toolong || n > max ? IO_TOOLONG : IO_BADCHAR;
+	}
 	p[n] = '\0';
 	*line_r = p;
 	*len_r = n;

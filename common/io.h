@@ -36,6 +36,14 @@ void	io_set_timeout(int seconds);
  */
 int	io_getline(char **line_r, size_t *len_r, size_t max);
 
+/*
+ * After IO_TOOLONG or IO_BADCHAR: the last octets (at most IO_TAIL_MAX,
+ * without CR LF) of the rejected line, so a protocol can tell whether
+ * it announced a literal that is already on the wire.  Not NUL-terminated.
+ */
+#define IO_TAIL_MAX	32
+const char *io_rejected_tail(size_t *len_r);
+
 /* Read exactly n octets into buf: IO_OK, IO_EOF, IO_ERR or IO_TIMEOUT. */
 int	io_read(void *buf, size_t n);
 

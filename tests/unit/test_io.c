@@ -131,6 +131,37 @@ test_io_limit_exact(void)
 	close(fd);
 }
 
+/* The end of a rejected line is kept: a protocol must see "{n+}" there. */
+static void
+test_io_rejected_tail(void)
+{
+	static char in[IO_BUF_SIZE * 2];
+	const char *t;
+	char *line;
+	size_t len, n;
+	int fd;
+
+	/* long enough to be dropped in several parts, CR in the last part */
+	n = IO_BUF_SIZE + 1000;
+	memset(in, 'a', n);
+	memcpy(in + n, " {12+}\r\nnext\r\n", 15);
+	fd = feed(in, n + 15);
+	io_init(fd, capture());
+	CHECK(io_getline(&line, &len, 100) == IO_TOOLONG);
+	t = io_rejected_tail(&len);
+	CHECK(len == IO_TAIL_MAX && memcmp(t + len - 6, " {12+}", 6) == 0);
+	CHECK(io_getline(&line, &len, 100) == IO_OK &&
+	    strcmp(line, "next") == 0);
+	close(fd);
+	/* a NUL line keeps its tail too */
+	fd = feed("x\0y {3}\r\n", 10);
+	io_init(fd, capture());
+	CHECK(io_getline(&line, &len, 100) == IO_BADCHAR);
+	t = io_rejected_tail(&len);
+	CHECK(len == 7 && memcmp(t, "x\0y {3}", 7) == 0);
+	close(fd);
+}
+
 static void
 test_io_read_mixed(void)
 {
@@ -195,6 +226,7 @@ main(void)
 	test_io_lines();
 	test_io_toolong_and_nul();
 	test_io_limit_exact();
+	test_io_rejected_tail();
 	test_io_read_mixed();
 	test_io_crlf();
 	test_sbuf();

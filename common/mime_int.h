@@ -1,0 +1,90 @@
+/*
+ * Internals of the message parser shared by mime.c and imap_fetch.c only:
+ * the part tree, header field iteration and structured-field helpers.
+ */
+#ifndef MIME_INT_H
+#define MIME_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "mime.h"
+
+struct sbuf;
+
+struct mime_param {
+	char	*name;		/* RFC 2231 sections joined */
+	char	*value;		/* unquoted */
+};
+
+/*
+ * One part.  Offsets are into the message; the header range includes the
+ * blank line that ends it (when there is one).  Sizes are CRLF-converted
+ * (a bare LF counts two octets); lines count text lines, a last line
+ * without LF included.
+ */
+struct mime_part {
+	struct mime_part	*next;		/* sibling */
+	struct mime_part	*children;	/* multipart: the parts */
+	size_t			 nchildren;
+	struct mime_part	*msg;		/* message/rfc822 */
+
+	size_t			 hdr_off, hdr_len;
+	size_t			 body_off, body_len;
+	size_t			 hdr_size, body_size, body_lines;
+
+	bool			 multipart;	/* descended into */
+	bool			 rfc822;	/* msg is set */
+	bool			 text;		/* text/ */
+	char			*type, *subtype; /* never NULL */
+	struct mime_param	*params;
+	size_t			 nparams;
+	char			*id, *description, *encoding, *md5;
+	char			*disposition;
+	struct mime_param	*dparams;
+	size_t			 ndparams;
+	char			*language, *location;
+};
+
+struct mime_msg {
+	const char		*base;
+	size_t			 len;
+	void			*map;		/* mmap()ed, or NULL */
+	size_t			 maplen;
+	struct mime_part	*root;
+	size_t			 nparts;
+};
+
+/* One header field as it is in the message. */
+struct mime_field {
+	const char	*name;
+	size_t		 namelen;
+	const char	*value;		/* after the colon, folded,
+					   without the last line end */
+	size_t		 valuelen;
+	const char	*raw;		/* whole field with line ends */
+	size_t		 rawlen;
+};
+
+/*
+ * Next well-formed field of the header at hdr (len octets) from *pos.
+ * Lines without a colon are skipped; fields starting past MIME_HEADER_MAX
+ * are ignored.  Returns true with *f filled, false at the end.
+ */
+bool	mime_field_next(const char *hdr, size_t len, size_t *pos,
+	    struct mime_field *f);
+/* First field called name (case-insensitive) in part p's header. */
+bool	mime_field_find(const struct mime_msg *, const struct mime_part *,
+	    const char *name, struct mime_field *f);
+/*
+ * Unfold a value: line ends removed, NULs dropped, leading and trailing
+ * white space trimmed; a new string (never NULL) and its length.
+ */
+char	*mime_unfold(const char *v, size_t len, size_t *len_r);
+/* Append the RFC 2047-decoded UTF-8 text of an unfolded value to sb. */
+int	mime_decode_words(const char *v, size_t len, struct sbuf *sb);
+/* Octets after CRLF conversion and text lines of a range. */
+void	mime_count(const char *p, size_t len, size_t *size_r,
+	    size_t *lines_r);
+
+#endif

@@ -1,0 +1,197 @@
+#!/usr/bin/env bats
+# imapd IDLE (RFC 2177): continuation, DONE, changes pushed while idling.
+
+load helpers
+
+setup() {
+	common_setup
+	[ -x "$BIN_DIR/imapd" ] || skip "build/imapd not built"
+}
+teardown() { common_teardown; }
+
+# imapd ARGS... < SCRIPT: run the server (passwd file, no delay) on the
+# script (LF -> CRLF) for at most 20 s; $output/$lines without CR.
+imapd() {
+	local f=$TEST_ROOT/script.$$.$RANDOM
+	cat > "$f"
+	run timeout 20 bash -c 'sed "s/\$/\r/" < "$1" | "${@:2}" 2>&1 |
+	    tr -d "\r"' _ "$f" "$BIN_DIR/imapd" --passwd-file="$PASSWD" \
+	    --auth-delay=0 "$@"
+}
+
+# imapd_login ARGS... < SCRIPT: the same, logged in first ("L LOGIN"),
+# "Z LOGOUT" at the end.
+imapd_login() {
+	local f=$TEST_ROOT/body.$$.$RANDOM
+	{ echo "L LOGIN $TEST_USER secret"; cat; echo "Z LOGOUT"; } > "$f"
+	imapd "$@" < "$f"
+}
+
+# has LINE: the output has exactly this line.
+has() {
+	local l
+	for l in "${lines[@]}"; do [ "$l" = "$1" ] && return 0; done
+	printf 'missing line: %s\n--- output:\n%s\n' "$1" "$output" >&2
+	return 1
+}
+
+# hasnt REGEX: no line matches ^REGEX$.
+hasnt() {
+	local l
+	for l in "${lines[@]}"; do
+		if [[ $l =~ ^$1$ ]]; then
+			printf 'unexpected line: %s\n' "$l" >&2
+			return 1
+		fi
+	done
+}
+
+# matches REGEX: some line matches ^REGEX$.
+matches() {
+	local l
+	for l in "${lines[@]}"; do [[ $l =~ ^$1$ ]] && return 0; done
+	printf 'no line matches: %s\n--- output:\n%s\n' "$1" "$output" >&2
+	return 1
+}
+
+# tagged TAG STATUS [CODE]: TAG's tagged reply is STATUS (with [CODE]).
+tagged() {
+	local l want="$1 $2"
+	[ -n "${3:-}" ] && want="$want [$3]"
+	for l in "${lines[@]}"; do
+		case $l in
+		"$want "*|"$want") return 0 ;;
+		"$1 "*) printf 'want %s, got: %s\n' "$want" "$l" >&2
+			return 1 ;;
+		esac
+	done
+	printf 'no tagged reply for %s\n--- output:\n%s\n' "$1" "$output" >&2
+	return 1
+}
+
+# msg SUBJECT [BODY]: a small message on stdout (LF line ends).
+msg() {
+	printf 'From: a@example.org\nTo: b@example.org\nSubject: %s\n' "$1"
+	printf 'Date: Mon, 7 Feb 1994 21:52:25 -0800\n\n%s\n' "${2:-body}"
+}
+
+# put SUBJECT: deliver a small message into new/.
+put() {
+	msg "$@" > "$TEST_ROOT/put.msg"
+	deliver_text < "$TEST_ROOT/put.msg"
+}
+
+# files DIR: file names in $MAILDIR/DIR (or a folder's), one per line.
+files() { ls "$MAILDIR/$1" 2>/dev/null | sort; }
+
+# start_bg ARGS...: a server fed from the fifo $TEST_ROOT/in (fd 5),
+# output (CR removed) in $TEST_ROOT/out.
+start_bg() {
+	mkfifo "$TEST_ROOT/in"
+	timeout 30 bash -c '"${@:3}" < "$1/in" | sed -u "s/\r//g" > "$1/out"' _ \
+	    "$TEST_ROOT" x "$BIN_DIR/imapd" --passwd-file="$PASSWD" \
+	    --auth-delay=0 "$@" 3>&- &
+	BG_PID=$!
+	exec 5> "$TEST_ROOT/in"
+}
+
+# send LINE: one command line to the background server.
+send() { printf '%s\r\n' "$1" >&5; }
+
+# wait_for REGEX [SECONDS]: until a line of the output matches.
+wait_for() {
+	local i n=$(( ${2:-5} * 10 ))
+	for i in $(seq 1 "$n"); do
+		grep -Eq "^$1\$" "$TEST_ROOT/out" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	printf 'timed out waiting for %s\n--- output:\n' "$1" >&2
+	cat "$TEST_ROOT/out" >&2
+	return 1
+}
+
+finish_bg() {
+	exec 5>&-
+	wait "$BG_PID" || true
+	output=$(cat "$TEST_ROOT/out")
+	mapfile -t lines <<< "$output"
+}
+
+@test "idle: IDLE and DONE" {
+	imapd_login <<-EOT
+	a SELECT INBOX
+	b IDLE
+	DONE
+	c IDLE
+	done
+	d IDLE
+	EOT
+	has "+ idling"
+	tagged b OK
+	tagged c OK
+	tagged d BAD
+}
+
+@test "idle: IDLE in the authenticated state; garbage ends it with BAD" {
+	imapd_login <<-EOT
+	a IDLE
+	DONE
+	b IDLE
+	NOOP
+	c NOOP
+	EOT
+	tagged a OK
+	tagged b BAD
+	tagged c OK
+}
+
+@test "idle: new mail is pushed while idling" {
+	put one
+	start_bg
+	send "a LOGIN alice secret"
+	send "b SELECT INBOX"
+	send "c IDLE"
+	wait_for '\+ idling'
+	put two
+	wait_for '\* 2 EXISTS' 5
+	send "DONE"
+	wait_for 'c OK .*'
+	send "d LOGOUT"
+	finish_bg
+	has "* 2 RECENT"
+}
+
+@test "idle: another session's flag change and expunge are pushed" {
+	put one
+	put two
+	start_bg
+	send "a LOGIN alice secret"
+	send "b SELECT INBOX"
+	send "c IDLE"
+	wait_for '\+ idling'
+	imapd_login <<-EOT
+	x SELECT INBOX
+	y STORE 1 +FLAGS.SILENT (\Flagged)
+	EOT
+	wait_for '\* 1 FETCH \(FLAGS \(\\Flagged( \\Recent)?\)\)' 5
+	imapd_login <<-EOT
+	x SELECT INBOX
+	y STORE 2 +FLAGS.SILENT (\Deleted)
+	z EXPUNGE
+	EOT
+	wait_for '\* 2 EXPUNGE' 5
+	send "DONE"
+	wait_for 'c OK .*'
+	send "d LOGOUT"
+	finish_bg
+	tagged d OK
+}
+
+@test "idle: the idle timeout still applies" {
+	start_bg --idle-timeout=2
+	send "a LOGIN alice secret"
+	send "b SELECT INBOX"
+	send "c IDLE"
+	wait_for '\* BYE Autologout; idle for too long' 8
+	finish_bg
+}

@@ -32,6 +32,7 @@
 #include "sbuf.h"
 #include "search.h"
 #include "store.h"
+#include "tls.h"
 #include "xmalloc.h"
 
 #define IMAPD_VERSION	"0.1"
@@ -242,7 +243,8 @@ capabilities(const struct session *s)
 
 	if (s->state == ST_NOAUTH)
 		n = snprintf(buf, sizeof(buf), "IMAP4rev1 SASL-IR ID ENABLE "
-		    "IDLE LITERAL+ %s", config_plaintext_ok(s->conf) ?
+		    "IDLE LITERAL+%s %s", tls_available(s->conf, NULL) ?
+		    " STARTTLS" : "", config_plaintext_ok(s->conf) ?
 		    "AUTH=PLAIN AUTH=LOGIN" : "LOGINDISABLED");
 	else
 		n = snprintf(buf, sizeof(buf), "IMAP4rev1 SASL-IR ID ENABLE "
@@ -564,14 +566,30 @@ cmd_logout(struct session *s, struct imap_arg *a, size_t n, bool uid)
 	return reply(s, RP_LOGOUT, "LOGOUT completed");
 }
 
-/* The place where the TLS hand-off goes once stunnel is configured. */
+/*
+ * RFC 3501 §6.2.1: answer OK, then TLS starts; stunnel takes over the
+ * connection and runs a fresh imapd behind it (tls.h).  Whatever the
+ * client pipelined after STARTTLS is discarded, never executed.
+ */
 static enum reply
 cmd_starttls(struct session *s, struct imap_arg *a, size_t n, bool uid)
 {
+	const char *why;
+
 	(void)a;
-	(void)n;
 	(void)uid;
-	return reply(s, RP_BAD, "STARTTLS not available");
+	if (n != 0)
+		return reply(s, RP_BAD, "STARTTLS takes no arguments");
+	if (!tls_available(s->conf, &why)) {
+		log_info("starttls refused: %s", why);
+		return reply(s, RP_BAD, "STARTTLS not available");
+	}
+	io_printf("%s OK Begin TLS negotiation now\r\n", s->cmd->tag);
+	io_flush();
+	log_info("starttls: handing over to stunnel");
+	tls_handoff(s->conf, true);
+	io_puts("* BYE TLS could not be started\r\n");
+	session_exit(1);
 }
 
 static enum reply
@@ -2539,9 +2557,15 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		usage(2);
 
+	config_args(&conf, argc, argv);
 	config_client(&conf);
 	log_set_client(conf.client_addr);
 	io_init(0, 1);
+	if (conf.implicit_tls && !conf.tls) {
+		/* ports 993: TLS before the first byte */
+		tls_handoff(&conf, false);
+		exit(1);
+	}
 	memset(s, 0, sizeof(*s));
 	s->conf = &conf;
 	s->state = ST_NOAUTH;
@@ -2575,8 +2599,10 @@ main(int argc, char *argv[])
 	}
 	io_set_timeout(conf.login_timeout);
 	s->lex = imap_lex_new(IMAP_LINE_MAX_PREAUTH, IMAP_LITERAL_PREAUTH_MAX);
-	io_printf("* OK [CAPABILITY %s] %s\r\n", capabilities(s),
-	    conf.greeting != NULL ? conf.greeting : "imapd ready");
+	/* after STARTTLS the client has had its greeting (RFC 3501 §6.2.1) */
+	if (!conf.greeted)
+		io_printf("* OK [CAPABILITY %s] %s\r\n", capabilities(s),
+		    conf.greeting != NULL ? conf.greeting : "imapd ready");
 	serve(s);
 	return 0;
 }

@@ -18,9 +18,6 @@
 /* The stunnel configuration must fit in a pipe without blocking. */
 #define TLS_CONF_MAX	8192
 
-/* Seconds stunnel waits for a client that never starts the handshake. */
-#define TLS_TIMEOUT_BUSY	60
-
 static bool
 is_passable(const char *s)
 {
@@ -78,7 +75,8 @@ tls_conf(const struct config *c, bool greeted, const char *self,
 	if (c->tls_key != NULL)
 		sbuf_addf(sb, "key = %s\n", c->tls_key);
 	sbuf_addf(sb, "sslVersionMin = TLSv1.2\n");
-	sbuf_addf(sb, "TIMEOUTclose = 0\nTIMEOUTbusy = %d\n", TLS_TIMEOUT_BUSY);
+	/* a client that never starts the handshake gets the login timeout */
+	sbuf_addf(sb, "TIMEOUTclose = 0\nTIMEOUTbusy = %d\n", c->login_timeout);
 	sbuf_addf(sb, "exec = %s\nexecArgs = %s --tls%s", self, c->progname,
 	    greeted ? " --greeted" : "");
 	for (i = 1; i < c->argc; i++)

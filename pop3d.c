@@ -22,6 +22,7 @@
 #include "privsep.h"
 #include "sasl.h"
 #include "store.h"
+#include "tls.h"
 #include "xmalloc.h"
 
 #define POP3D_VERSION	"0.1"
@@ -197,7 +198,8 @@ capa_reply(struct session *s)
 	if (s->state == ST_AUTH && config_plaintext_ok(s->c))
 		io_puts("USER\r\n"
 		    "SASL PLAIN LOGIN\r\n");
-	/* The TLS hand-off adds STLS here when it is configured. */
+	if (s->state == ST_AUTH && tls_available(s->c, NULL))
+		io_puts("STLS\r\n");
 	io_puts("RESP-CODES\r\n"
 	    "AUTH-RESP-CODE\r\n"
 	    "PIPELINING\r\n"
@@ -214,15 +216,28 @@ pop3_cmd_capa(struct session *s, int argc, char **argv)
 	return RP_OK;
 }
 
+/*
+ * RFC 2595 §4: +OK, then TLS; stunnel takes the connection over and runs a
+ * fresh pop3d behind it (tls.h).  Input pipelined after STLS is
+ * discarded, never executed.
+ */
 static enum reply
 pop3_cmd_stls(struct session *s, int argc, char **argv)
 {
-	(void)s;
+	const char *why;
+
 	(void)argc;
 	(void)argv;
-	/* The TLS issue replaces this with the stunnel hand-off. */
-	io_puts("-ERR STLS not available\r\n");
-	return RP_OK;
+	if (!tls_available(s->c, &why)) {
+		log_info("stls refused: %s", why);
+		io_puts("-ERR STLS not available\r\n");
+		return RP_OK;
+	}
+	io_puts("+OK Begin TLS negotiation\r\n");
+	io_flush();
+	log_info("stls: handing over to stunnel");
+	tls_handoff(s->c, true);
+	exit(1);
 }
 
 static void
@@ -1015,15 +1030,23 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
+	config_args(&c, argc, argv);
 	config_client(&c);
 	log_set_client(c.client_addr);
 	io_init(0, 1);
 	io_set_timeout(c.login_timeout);
+	if (c.implicit_tls && !c.tls) {
+		/* port 995: TLS before the first byte */
+		tls_handoff(&c, false);
+		return 1;
+	}
 
 	s.c = &c;
 	s.state = ST_AUTH;
 	log_info("session: start");
-	io_printf("+OK %s\r\n", c.greeting != NULL ? c.greeting :
-	    "POP3 server ready");
+	/* after STLS the client has had its greeting */
+	if (!c.greeted)
+		io_printf("+OK %s\r\n", c.greeting != NULL ? c.greeting :
+		    "POP3 server ready");
 	serve(&s);
 }

@@ -995,7 +995,8 @@ ul_rewrite(struct mailbox *mb)
 	for (i = 0; (e = mb_next(mb, &i)) != NULL;)
 		if (e->sm.uid != 0 && e->gen == mb->gen)
 			all[n++] = e;
-	qsort(all, n, sizeof(*all), ment_cmp_uid);
+	if (n > 1)
+		qsort(all, n, sizeof(*all), ment_cmp_uid);
 	sbuf_init(&sb, LISTFILE_MAX);
 	r = sbuf_addf(&sb, "1 V%u N%u\n", mb->uidvalidity, mb->uidnext);
 	for (i = 0; i < n && r == 0; i++)
@@ -1249,7 +1250,8 @@ rescan:
 		else
 			live++;
 	}
-	qsort(fresh, nfresh, sizeof(*fresh), ment_cmp_base);
+	if (nfresh > 1)
+		qsort(fresh, nfresh, sizeof(*fresh), ment_cmp_base);
 	if ((uint64_t)mb->uidnext + nfresh >= UINT32_MAX) {
 		log_warnx("store: %s: UIDs exhausted", mb->name);
 		errno = EOVERFLOW;
@@ -1595,7 +1597,8 @@ mb_view_add(struct mailbox *mb)
 		}
 		add[n++] = e;
 	}
-	qsort(add, n, sizeof(*add), ment_cmp_uid);
+	if (n > 1)
+		qsort(add, n, sizeof(*add), ment_cmp_uid);
 	if (mb->n + n > mb->vcap) {
 		mb->vcap = mb->n + (uint32_t)n + mb->vcap / 2 + 16;
 		mb->v = xreallocarray(mb->v, mb->vcap, sizeof(*mb->v));
@@ -2567,7 +2570,8 @@ folder_names(struct store *st, struct names *nl)
 		return -1;
 	}
 	closedir(d);
-	qsort(nl->v, nl->n, sizeof(*nl->v), names_cmp);
+	if (nl->n > 1)
+		qsort(nl->v, nl->n, sizeof(*nl->v), names_cmp);
 	return 0;
 }
 
@@ -2637,7 +2641,8 @@ store_list(struct store *st, void (*cb)(void *, const char *, unsigned int),
 		}
 		free(q);
 	}
-	qsort(all.v, all.n, sizeof(*all.v), names_cmp);
+	if (all.n > 1)
+		qsort(all.v, all.n, sizeof(*all.v), names_cmp);
 	for (i = j = 0; i < all.n; i++) {
 		if (j > 0 && strcmp(all.v[j - 1], all.v[i]) == 0) {
 			free(all.v[i]);

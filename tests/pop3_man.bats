@@ -17,11 +17,6 @@ MAN=$BATS_TEST_DIRNAME/../man/pop3d.8
 	run "$BIN_DIR/pop3d" --help
 	[ "$status" -eq 0 ]
 	for opt in $(grep -oE -- '--[a-z-]+' <<< "$output" | sort -u); do
-		# The STLS/implicit-TLS hand-off is not wired into pop3d yet;
-		# whoever wires it documents these in pop3d.8 and drops this.
-		case $opt in
-		--tls-cert|--tls-key|--stunnel|--implicit-tls) continue ;;
-		esac
 		grep -qF -- "Fl Fl ${opt#--}" "$MAN" ||
 		    { echo "undocumented: $opt"; return 1; }
 	done

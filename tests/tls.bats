@@ -218,7 +218,10 @@ f.readline()
 s.sendall(b"STLS\r\n")
 print(f.readline().decode().strip())
 t = time.time()
-print("closed" if s.recv(10) == b"" else "data", int(time.time() - t))
+try:
+    print("closed" if s.recv(10) == b"" else "data", int(time.time() - t))
+except ConnectionResetError:
+    print("closed (reset)", int(time.time() - t))
 ' "$LAUNCH_PORT"
 	[[ "${lines[0]}" == "+OK"* ]]
 	[[ "${lines[1]}" == closed* ]]

@@ -1846,7 +1846,8 @@ fetch_parse(struct fetch *f, const struct imap_arg *a)
 	return 0;
 }
 
-/* "BODY[1.HEADER.FIELDS (From)]<0>": field names are quoted strings. */
+/* "BODY[1.HEADER.FIELDS (From)]<0>": field names as atoms where they can be
+   (as clients sent them), else quoted. */
 static void
 write_section_label(const struct fetch_item *it)
 {
@@ -1874,8 +1875,11 @@ write_section_label(const struct fetch_item *it)
 		for (i = 0; i < it->sec.nfields; i++) {
 			if (i > 0)
 				io_puts(" ");
-			imap_write_string(it->sec.fields[i],
-			    strlen(it->sec.fields[i]));
+			if (is_atom(it->sec.fields[i]))
+				io_puts(it->sec.fields[i]);
+			else
+				imap_write_string(it->sec.fields[i],
+				    strlen(it->sec.fields[i]));
 		}
 		io_puts(")");
 	}

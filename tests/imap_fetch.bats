@@ -159,9 +159,9 @@ simple() {
 	c FETCH 1 BODY.PEEK[HEADER.FIELDS.NOT (Subject Date From To)]
 	d FETCH 1 BODY.PEEK[TEXT]
 	EOT
-	has '* 1 FETCH (BODY[HEADER.FIELDS ("Subject")] {21}'
+	has '* 1 FETCH (BODY[HEADER.FIELDS (Subject)] {21}'
 	has 'Subject: Hi there'
-	has '* 1 FETCH (BODY[HEADER.FIELDS.NOT ("Subject" "Date" "From" "To")] {10}'
+	has '* 1 FETCH (BODY[HEADER.FIELDS.NOT (Subject Date From To)] {10}'
 	has 'X-N: 1'
 	has '* 1 FETCH (BODY[TEXT] {13}'
 	tagged d OK

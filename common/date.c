@@ -18,6 +18,7 @@ static int	date_number(const char **, const char *, size_t, size_t,
 		    int *);
 static int	date_mktime(int, int, int, int, int, int, long, time_t *);
 static int	date_zone(const char *, size_t, long *);
+static int	date_rfc5322_parse_zone(const char *, size_t, time_t *, long *);
 
 char *
 date_imap_format(time_t t, char *buf, size_t n)
@@ -204,6 +205,32 @@ date_zone(const char *s, size_t len, long *zone)
 int
 date_rfc5322_parse(const char *s, size_t len, time_t *r)
 {
+	long zone;
+
+	return date_rfc5322_parse_zone(s, len, r, &zone);
+}
+
+int
+date_rfc5322_day(const char *s, size_t len, long *day_r)
+{
+	struct tm tm;
+	time_t t;
+	long zone;
+
+	if (date_rfc5322_parse_zone(s, len, &t, &zone) == -1)
+		return -1;
+	t += zone;
+	if (gmtime_r(&t, &tm) == NULL)
+		return -1;
+	*day_r = (tm.tm_year + 1900L) * 10000 + (tm.tm_mon + 1) * 100 +
+	    tm.tm_mday;
+	return 0;
+}
+
+/* date_rfc5322_parse, also giving the zone offset (seconds east of UTC). */
+static int
+date_rfc5322_parse_zone(const char *s, size_t len, time_t *r, long *zone_r)
+{
 	char buf[128];
 	const char *tok[8], *p, *end;
 	size_t toklen[8], ntok = 0, n = 0, i;
@@ -283,5 +310,6 @@ date_rfc5322_parse(const char *s, size_t len, time_t *r)
 	/* A missing or unknown zone counts as -0000 (RFC 5322 §4.3). */
 	if (i < ntok && date_zone(tok[i], toklen[i], &zone) == -1)
 		zone = 0;
+	*zone_r = zone;
 	return date_mktime(year, mon, day, hour, min, sec, zone, r);
 }

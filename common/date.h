@@ -17,5 +17,8 @@ int	date_imap_day(const char *s, time_t *r);
 /* Parse an RFC 5322 date (lenient: obsolete zones, missing seconds or
    weekday).  0 ok, -1 unparseable. */
 int	date_rfc5322_parse(const char *s, size_t len, time_t *r);
+/* The calendar day an RFC 5322 date names in its own zone, as yyyymmdd
+   (SEARCH SENT*, RFC 3501 §6.4.4: time and zone disregarded).  0 or -1. */
+int	date_rfc5322_day(const char *s, size_t len, long *day_r);
 
 #endif

@@ -1221,3 +1221,13 @@ mime_date(struct mime_msg *m, long long *t_r)
 	*t_r = (long long)t;
 	return 0;
 }
+
+int
+mime_date_day(struct mime_msg *m, long *day_r)
+{
+	struct mime_field f;
+
+	if (!mime_field_find(m, m->root, "Date", &f))
+		return -1;
+	return date_rfc5322_day(f.value, f.valuelen, day_r);
+}

@@ -37,5 +37,7 @@ bool	mime_match_body(struct mime_msg *, const char *needle);
 bool	mime_match_text(struct mime_msg *, const char *needle);
 /* The top-level Date: field, parsed; 0 ok, -1 absent or unparseable. */
 int	mime_date(struct mime_msg *, long long *t_r);
+/* The day the top-level Date: names in its own zone, yyyymmdd; 0 or -1. */
+int	mime_date_day(struct mime_msg *, long *day_r);
 
 #endif

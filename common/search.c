@@ -484,12 +484,11 @@ static bool
 ctx_sday(struct ctx *c, long *day_r)
 {
 	struct mime_msg *m;
-	long long t;
 
 	if (!c->have_sday) {
-		if ((m = ctx_mime(c)) != NULL && mime_date(m, &t) == 0 &&
-		    (long long)(time_t)t == t)
-			c->sday = day_key((time_t)t);
+		/* the day as the Date: field writes it, in its own zone */
+		if ((m = ctx_mime(c)) != NULL && mime_date_day(m, &c->sday) == 0)
+			;
 		else if (!ctx_iday(c, &c->sday))
 			return false;
 		c->have_sday = true;

@@ -554,3 +554,17 @@ hasnt_line() {
 		fi
 	done
 }
+
+# RFC 3501 §6.4.4: SENTON disregards time and zone: the day is the one the
+# Date: field writes, not the UTC day of the instant.
+@test "SEARCH: SENTON takes the Date: day in its own zone" {
+	printf 'Date: Mon, 7 Feb 1994 23:30:00 -0800\nSubject: late\n\nx\n' \
+	    > "$MSGS/m7"
+	deliver "$MSGS/m7" "1700000000.M7P1.testhost"
+	srch_session <<-'EOF'
+	a SEARCH SENTON 7-Feb-1994
+	b SEARCH SENTON 8-Feb-1994
+	EOF
+	expect a 7
+	expect b
+}

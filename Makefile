@@ -56,19 +56,40 @@ check: deps-check
 	sh tests/run.sh $(CURDIR)/$(O)
 
 # The same suite with AddressSanitizer and UndefinedBehaviorSanitizer.
+# Some tests preload pam_wrapper or nss_wrapper ahead of the ASan runtime.
 check-asan:
-	$(MAKE) O=build-asan CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" check
+	ASAN_OPTIONS=verify_asan_link_order=0 \
+	    $(MAKE) O=build-asan CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" check
 
 demo: deps-demo
 	$(MAKE) all
 	sh tests/demo.sh $(CURDIR)/$(O)
 
+# Binaries, man pages, contrib/ as documentation; systemd units (paths
+# rewritten to SBINDIR); PAM and fail2ban files only where none exist yet.
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+SED_SBIN = sed 's|/usr/local/sbin/|$(SBINDIR)/|g'
+
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
-	    $(DESTDIR)$(MANDIR)/man5
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR)/contrib \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/pam.d \
+	    $(DESTDIR)$(SYSCONFDIR)/fail2ban/filter.d \
+	    $(DESTDIR)$(SYSCONFDIR)/fail2ban/jail.d
 	install -m 755 $(O)/imapd $(O)/pop3d $(DESTDIR)$(SBINDIR)
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8
-	-install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5
+	for f in man/*.5; do [ ! -f "$$f" ] || \
+	    install -m 644 "$$f" $(DESTDIR)$(MANDIR)/man5 || exit 1; done
+	cp -R contrib/. $(DESTDIR)$(DOCDIR)/contrib
+	for f in contrib/systemd/*.socket contrib/systemd/*.service; do \
+	    $(SED_SBIN) "$$f" > $(DESTDIR)$(UNITDIR)/$${f##*/} && \
+	    chmod 644 $(DESTDIR)$(UNITDIR)/$${f##*/} || exit 1; done
+	for f in imap pop3; do t=$(DESTDIR)$(SYSCONFDIR)/pam.d/$$f; \
+	    [ -e "$$t" ] || install -m 644 contrib/pam.d/$$f "$$t" || exit 1; done
+	for d in filter.d jail.d; do \
+	    t=$(DESTDIR)$(SYSCONFDIR)/fail2ban/$$d/imapd-pop3d.conf; \
+	    [ -e "$$t" ] || install -m 644 \
+	    contrib/fail2ban/$$d/imapd-pop3d.conf "$$t" || exit 1; done
 
 clean:
 	rm -rf build build-asan

@@ -239,7 +239,7 @@ setup_server_mail() {
 	    > "$TEST_ROOT/nss_passwd"
 	printf 'alice:x:%s:\n' "$TEST_GID" > "$TEST_ROOT/nss_group"
 	chmod 644 "$TEST_ROOT/nss_passwd" "$TEST_ROOT/nss_group"
-	local tun="env LD_PRELOAD=$nss NSS_WRAPPER_PASSWD=$TEST_ROOT/nss_passwd NSS_WRAPPER_GROUP=$TEST_ROOT/nss_group HOME=$TEST_HOME"
+	local tun="env LD_PRELOAD=$nss NSS_WRAPPER_DISABLE_DEEPBIND=1 NSS_WRAPPER_PASSWD=$TEST_ROOT/nss_passwd NSS_WRAPPER_GROUP=$TEST_ROOT/nss_group HOME=$TEST_HOME"
 	if is_root; then
 		command -v setpriv >/dev/null ||
 		    skip "PREAUTH tunnel as root needs setpriv to become uid 4242"

@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "bounds.h"
+#include "log.h"
 
 const char config_usage[] =
 "  -m, --mail=LOCATION      mail location (default maildir:~/Maildir)\n"
@@ -30,7 +31,8 @@ const char config_usage[] =
 "      --tls-cert=FILE      certificate (PEM) for STARTTLS/STLS via stunnel\n"
 "      --tls-key=FILE       private key (PEM; default: in the certificate)\n"
 "      --stunnel=PATH       stunnel binary (default /usr/bin/stunnel4)\n"
-"      --implicit-tls       start TLS at once (ports 993, 995)\n";
+"      --implicit-tls       start TLS at once (ports 993, 995)\n"
+"      --log-stderr         also log to stderr in syslog's format\n";
 
 void
 config_init(struct config *c, const char *progname, const char *pam_service,
@@ -154,6 +156,10 @@ config_option(struct config *c, int opt, const char *arg)
 		return 1;
 	case 1011:
 		c->greeted = true;
+		return 1;
+	case 1012:
+		/* refused (and logged) when fd 2 is the client: not fatal */
+		(void)log_stderr_request();
 		return 1;
 	case 1006:
 		if (arg[0] != '/') {

@@ -54,7 +54,8 @@ struct config {
 	{ "tls-key",		required_argument, NULL, 1008 },	\
 	{ "stunnel",		required_argument, NULL, 1009 },	\
 	{ "implicit-tls",	no_argument,	   NULL, 1010 },	\
-	{ "greeted",		no_argument,	   NULL, 1011 }
+	{ "greeted",		no_argument,	   NULL, 1011 },	\
+	{ "log-stderr",		no_argument,	   NULL, 1012 }
 
 /* Fill in defaults for progname; idle is the protocol's idle timeout. */
 void	config_init(struct config *, const char *progname,

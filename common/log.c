@@ -5,17 +5,52 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
+
+#include <sys/stat.h>
 
 #include "log.h"
 
 static int	log_stderr;
+static int	log_stderr_syslog;	/* --log-stderr */
+static char	log_ident[32];
 static char	log_client[80];
 
 void
 log_init(const char *ident, int to_stderr)
 {
 	log_stderr = to_stderr;
+	(void)snprintf(log_ident, sizeof(log_ident), "%s", ident);
 	openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+}
+
+/* True when fds a and b are open and name the same file. */
+static int
+same_file(int a, int b)
+{
+	struct stat sa, sb;
+
+	if (fstat(a, &sa) == -1 || fstat(b, &sb) == -1)
+		return 0;
+	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+int
+log_stderr_request(void)
+{
+	struct stat st;
+
+	if (fstat(2, &st) == -1) {
+		log_warnx("--log-stderr ignored: stderr is closed");
+		return -1;
+	}
+	if (same_file(2, 0) || same_file(2, 1)) {
+		log_warnx("--log-stderr ignored: stderr is the client "
+		    "connection");
+		return -1;
+	}
+	log_stderr_syslog = 1;
+	return 0;
 }
 
 void
@@ -35,6 +70,7 @@ static void
 log_vlog(int pri, const char *fmt, va_list ap, int err)
 {
 	char msg[1024];
+	const char *client;
 	int n;
 
 	n = vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -46,9 +82,15 @@ log_vlog(int pri, const char *fmt, va_list ap, int err)
 		    strerror(err));
 	}
 	/* lines that name the client themselves (auth:) keep their own */
-	syslog(pri, "%s%s", msg, strstr(msg, " rip=") == NULL ? log_client : "");
+	client = strstr(msg, " rip=") == NULL ? log_client : "";
+	syslog(pri, "%s%s", msg, client);
 	if (log_stderr)
 		fprintf(stderr, "%s\n", msg);
+	else if (log_stderr_syslog) {
+		(void)fprintf(stderr, "%s[%ld]: %s%s\n", log_ident,
+		    (long)getpid(), msg, client);
+		(void)fflush(stderr);
+	}
 }
 
 #define LOG_BODY(pri, err) do {			\

@@ -11,6 +11,15 @@
  */
 void	log_init(const char *ident, int to_stderr);
 
+/*
+ * --log-stderr: also write every line to stderr as syslog would
+ * ("ident[PID]: message"), for log scanners such as fail2ban-regex.  Only
+ * honoured when fd 2 is neither fd 0 nor fd 1 (under inetd it is the
+ * client socket); otherwise a warning is logged and nothing changes.
+ * Returns 0 when enabled, -1 when refused.  Call after log_init().
+ */
+int	log_stderr_request(void);
+
 /* Attach the client address to every following line ("rip=ADDR"). */
 void	log_set_client(const char *addr);
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "checkconf.h"
 #include "config.h"
 #include "date.h"
 #include "imap_fetch.h"
@@ -2467,6 +2468,7 @@ serve(struct session *s)
 static const struct option longopts[] = {
 	CONFIG_LONGOPTS,
 	{ "special-use",	required_argument, NULL, 2001 },
+	{ "check-config",	no_argument,	   NULL, 2002 },
 	{ "help",		no_argument,	   NULL, 'h' },
 	{ "version",		no_argument,	   NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -2480,6 +2482,7 @@ usage(int status)
 	fprintf(f, "usage: imapd [options]\n%s"
 	    "      --special-use=NAME:\\ATTR  SPECIAL-USE attribute of a "
 	    "mailbox\n"
+	    "      --check-config       check the configuration and exit\n"
 	    "  -h, --help               this text\n"
 	    "  -V, --version            print the version\n", config_usage);
 	exit(status);
@@ -2521,7 +2524,7 @@ main(int argc, char *argv[])
 	struct session *s = &sess;
 	struct auth_user u;
 	char name[AUTH_USER_MAX + 1];
-	bool pam_given = false;
+	bool pam_given = false, check = false;
 	int ch, fd;
 
 	umask(077);
@@ -2545,6 +2548,9 @@ main(int argc, char *argv[])
 				exit(2);
 			}
 			break;
+		case 2002:
+			check = true;
+			break;
 		default:
 			if (ch == 's')
 				pam_given = true;
@@ -2562,6 +2568,8 @@ main(int argc, char *argv[])
 		usage(2);
 
 	config_args(&conf, argc, argv);
+	if (check)
+		exit(checkconf(&conf, !pam_given));
 	config_client(&conf);
 	log_set_client(conf.client_addr);
 	io_init(0, 1);

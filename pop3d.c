@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "checkconf.h"
 #include "config.h"
 #include "io.h"
 #include "bounds.h"
@@ -984,6 +985,7 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: pop3d [options]\n"
 	    "POP3 server for one connection on stdin/stdout.\n%s"
+	    "      --check-config       check the configuration and exit\n"
 	    "  -h, --help               show this help\n"
 	    "  -V, --version            show the version\n", config_usage);
 }
@@ -993,12 +995,14 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		CONFIG_LONGOPTS,
+		{ "check-config", no_argument,	NULL, 2002 },
 		{ "help",	no_argument,	NULL, 'h' },
 		{ "version",	no_argument,	NULL, 'V' },
 		{ NULL,		0,		NULL, 0 }
 	};
 	static struct config c;
 	static struct session s;
+	bool check = false;
 	int ch;
 
 	umask(077);
@@ -1015,6 +1019,9 @@ main(int argc, char *argv[])
 		case 'V':
 			printf("pop3d %s\n", POP3D_VERSION);
 			return 0;
+		case 2002:
+			check = true;
+			break;
 		default:
 			switch (config_option(&c, ch, optarg)) {
 			case 1:
@@ -1031,6 +1038,8 @@ main(int argc, char *argv[])
 		return 2;
 	}
 	config_args(&c, argc, argv);
+	if (check)
+		return checkconf(&c, false);
 	config_client(&c);
 	log_set_client(c.client_addr);
 	io_init(0, 1);

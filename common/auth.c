@@ -30,18 +30,6 @@
 	"$6$Wq3Zb8uQxR2cVn1e$ETyGDbIj91Z4.onPnNY1tr43sq63exI/" \
 	"KVCmYhisrUDUJz9u292ueiY3EV7m1jBjUpQdU71OLfrfjVZF3bspd."
 
-/* Fields of a passwd file line. */
-enum {
-	PW_USER, PW_PASS, PW_UID, PW_GID, PW_GECOS, PW_HOME, PW_SHELL,
-	PW_EXTRA, PW_NFIELDS
-};
-
-enum scheme {
-	SCHEME_CRYPT,		/* crypt(3) hash, any algorithm */
-	SCHEME_PLAIN,		/* the password itself */
-	SCHEME_UNKNOWN		/* never matches */
-};
-
 /* Dovecot's names for crypt(3) hashes; all go through crypt_r(). */
 static const char *const crypt_schemes[] = {
 	"CRYPT", "SHA512-CRYPT", "SHA256-CRYPT", "BLF-CRYPT", "MD5-CRYPT",
@@ -54,16 +42,14 @@ struct pam_cred {
 	const char	*pass;
 };
 
-static bool	 user_is_valid(const char *);
 static bool	 ct_equal(const char *, size_t, const char *, size_t);
 static int	 crypt_check(const char *, const char *);
-static int	 passwd_getline(FILE *, char *, size_t, size_t *);
-static void	 passwd_split(char *, char *[PW_NFIELDS]);
-static enum scheme passwd_scheme(const char *, const char **);
-static int	 parse_id(const char *, unsigned int *);
+static void	 passwd_split(char *, char *[AUTH_PW_NFIELDS]);
+static enum auth_scheme passwd_scheme(const char *, const char **);
 static char	*home_expand(const char *, const char *);
-static enum auth_result passwd_fill(const struct config *, char *[PW_NFIELDS],
-		    struct auth_user *, char *, size_t);
+static enum auth_result passwd_fill(const struct config *,
+		    char *[AUTH_PW_NFIELDS], struct auth_user *, char *,
+		    size_t);
 static enum auth_result passwd_login(const struct config *, const char *,
 		    const char *, struct auth_user *, char *, size_t);
 static int	 pam_conv_cb(int, const struct pam_message **,
@@ -74,12 +60,8 @@ static void	 auth_log(enum auth_result, const char *, const char *,
 		    const char *, const char *);
 static void	 auth_pause(const struct timespec *, int);
 
-/*
- * A name we look up at all: 1..AUTH_USER_MAX octets, no control
- * characters, no ':' (the passwd file's separator).
- */
-static bool
-user_is_valid(const char *user)
+bool
+auth_user_valid(const char *user)
 {
 	size_t i, n;
 
@@ -136,13 +118,8 @@ crypt_check(const char *pass, const char *hash)
 	return r;
 }
 
-/*
- * Read one line of at most size - 1 octets into buf, without its LF (or
- * CRLF).  1 a line, 0 end of file, -1 a line that was too long or held
- * a NUL: consumed and to be skipped.
- */
-static int
-passwd_getline(FILE *fp, char *buf, size_t size, size_t *len_r)
+int
+auth_passwd_getline(FILE *fp, char *buf, size_t size, size_t *len_r)
 {
 	size_t n = 0;
 	bool bad = false;
@@ -166,14 +143,14 @@ passwd_getline(FILE *fp, char *buf, size_t size, size_t *len_r)
 
 /* Cut a line at its first seven colons; missing fields become "". */
 static void
-passwd_split(char *line, char *f[PW_NFIELDS])
+passwd_split(char *line, char *f[AUTH_PW_NFIELDS])
 {
 	char *p = line, *colon;
 	int i;
 
-	for (i = 0; i < PW_NFIELDS; i++) {
+	for (i = 0; i < AUTH_PW_NFIELDS; i++) {
 		f[i] = p;
-		if (i == PW_EXTRA || *p == '\0')
+		if (i == AUTH_PW_EXTRA || *p == '\0')
 			continue;
 		if ((colon = strchr(p, ':')) == NULL) {
 			p += strlen(p);
@@ -185,7 +162,7 @@ passwd_split(char *line, char *f[PW_NFIELDS])
 }
 
 /* Strip a Dovecot {SCHEME} prefix: the hash or password is left in *hash_r. */
-static enum scheme
+static enum auth_scheme
 passwd_scheme(const char *pw, const char **hash_r)
 {
 	const char *end;
@@ -194,24 +171,33 @@ passwd_scheme(const char *pw, const char **hash_r)
 
 	*hash_r = pw;
 	if (pw[0] != '{')
-		return SCHEME_CRYPT;
+		return AUTH_SCHEME_CRYPT;
 	if ((end = strchr(pw, '}')) == NULL)
-		return SCHEME_UNKNOWN;
+		return AUTH_SCHEME_UNKNOWN;
 	n = (size_t)(end - pw - 1);
 	*hash_r = end + 1;
 	for (i = 0; crypt_schemes[i] != NULL; i++)
 		if (strlen(crypt_schemes[i]) == n &&
 		    strncasecmp(pw + 1, crypt_schemes[i], n) == 0)
-			return SCHEME_CRYPT;
+			return AUTH_SCHEME_CRYPT;
 	if ((n == 5 && strncasecmp(pw + 1, "PLAIN", n) == 0) ||
 	    (n == 9 && strncasecmp(pw + 1, "CLEARTEXT", n) == 0))
-		return SCHEME_PLAIN;
-	return SCHEME_UNKNOWN;
+		return AUTH_SCHEME_PLAIN;
+	return AUTH_SCHEME_UNKNOWN;
 }
 
-/* A uid or gid: decimal digits only, below (uid_t)-1.  0 ok, -1 bad. */
-static int
-parse_id(const char *s, unsigned int *r)
+int
+auth_passwd_parse_line(char *line, struct auth_passwd_entry *e)
+{
+	if (line[0] == '\0' || line[0] == '#')
+		return 0;
+	passwd_split(line, e->f);
+	e->scheme = passwd_scheme(e->f[AUTH_PW_PASS], &e->hash);
+	return 1;
+}
+
+int
+auth_parse_id(const char *s, unsigned int *r)
 {
 	unsigned long v = 0;
 
@@ -266,52 +252,53 @@ home_expand(const char *tmpl, const char *user)
 
 /* Fill u from a matching entry.  AUTH_OK, or AUTH_TEMPFAIL with why. */
 static enum auth_result
-passwd_fill(const struct config *c, char *f[PW_NFIELDS], struct auth_user *u,
-    char *why, size_t whylen)
+passwd_fill(const struct config *c, char *f[AUTH_PW_NFIELDS],
+    struct auth_user *u, char *why, size_t whylen)
 {
 	unsigned int id;
 	char *p, *tok, *sp;
 
-	if (f[PW_UID][0] == '\0') {
+	if (f[AUTH_PW_UID][0] == '\0') {
 		if (!c->have_default_uid) {
 			(void)snprintf(why, whylen,
 			    "no uid and no default uid");
 			return AUTH_TEMPFAIL;
 		}
 		u->uid = c->default_uid;
-	} else if (parse_id(f[PW_UID], &id) == -1) {
+	} else if (auth_parse_id(f[AUTH_PW_UID], &id) == -1) {
 		(void)snprintf(why, whylen, "bad uid in passwd file");
 		return AUTH_TEMPFAIL;
 	} else
 		u->uid = (uid_t)id;
 
-	if (f[PW_GID][0] == '\0') {
+	if (f[AUTH_PW_GID][0] == '\0') {
 		if (!c->have_default_gid) {
 			(void)snprintf(why, whylen,
 			    "no gid and no default gid");
 			return AUTH_TEMPFAIL;
 		}
 		u->gid = c->default_gid;
-	} else if (parse_id(f[PW_GID], &id) == -1) {
+	} else if (auth_parse_id(f[AUTH_PW_GID], &id) == -1) {
 		(void)snprintf(why, whylen, "bad gid in passwd file");
 		return AUTH_TEMPFAIL;
 	} else
 		u->gid = (gid_t)id;
 
-	if (f[PW_HOME][0] != '\0') {
-		if (f[PW_HOME][0] != '/' || strlen(f[PW_HOME]) >= PATH_MAX) {
+	if (f[AUTH_PW_HOME][0] != '\0') {
+		if (f[AUTH_PW_HOME][0] != '/' ||
+		    strlen(f[AUTH_PW_HOME]) >= PATH_MAX) {
 			(void)snprintf(why, whylen, "home is not absolute");
 			return AUTH_TEMPFAIL;
 		}
-		u->home = xstrdup(f[PW_HOME]);
+		u->home = xstrdup(f[AUTH_PW_HOME]);
 	} else if (c->default_home == NULL ||
-	    (u->home = home_expand(c->default_home, f[PW_USER])) == NULL) {
+	    (u->home = home_expand(c->default_home, f[AUTH_PW_USER])) == NULL) {
 		(void)snprintf(why, whylen, "no usable home");
 		return AUTH_TEMPFAIL;
 	}
 
 	/* Extra fields: space-separated key=value (Dovecot userdb fields). */
-	for (p = f[PW_EXTRA]; (tok = strsep(&p, " \t")) != NULL; ) {
+	for (p = f[AUTH_PW_EXTRA]; (tok = strsep(&p, " \t")) != NULL; ) {
 		if (strncmp(tok, "userdb_mail=", 12) == 0)
 			sp = tok + 12;
 		else if (strncmp(tok, "mail=", 5) == 0)
@@ -322,7 +309,7 @@ passwd_fill(const struct config *c, char *f[PW_NFIELDS], struct auth_user *u,
 			u->mail = xstrdup(sp);
 	}
 
-	u->name = xstrdup(f[PW_USER]);
+	u->name = xstrdup(f[AUTH_PW_USER]);
 	u->system = false;
 	return AUTH_OK;
 }
@@ -335,23 +322,23 @@ passwd_login(const struct config *c, const char *user, const char *pass,
 	static bool warned_line, warned_scheme;
 	char line[PASSWD_LINE_MAX + 1];
 	char dummy[CRYPT_OUTPUT_SIZE];
-	char *f[PW_NFIELDS];
+	struct auth_passwd_entry e;
 	const char *hash;
 	enum auth_result res = AUTH_FAILED;
-	enum scheme sch;
+	enum auth_scheme sch;
 	size_t len;
 	bool found = false, ok = false, valid;
 	int r, lineno = 0;
 	FILE *fp;
 
 	dummy[0] = '\0';
-	valid = user_is_valid(user);
+	valid = auth_user_valid(user);
 	if ((fp = fopen(c->passwd_file, "re")) == NULL) {
 		(void)snprintf(why, whylen, "cannot open passwd file: %s",
 		    strerror(errno));
 		return AUTH_TEMPFAIL;
 	}
-	while ((r = passwd_getline(fp, line, sizeof(line), &len)) != 0) {
+	while ((r = auth_passwd_getline(fp, line, sizeof(line), &len)) != 0) {
 		lineno++;
 		if (r == -1) {
 			if (!warned_line)
@@ -360,18 +347,16 @@ passwd_login(const struct config *c, const char *user, const char *pass,
 			warned_line = true;
 			continue;
 		}
-		if (len == 0 || line[0] == '#')
+		if (auth_passwd_parse_line(line, &e) == 0)
 			continue;
-		passwd_split(line, f);
-		if (valid && strcmp(f[PW_USER], user) == 0) {
+		if (valid && strcmp(e.f[AUTH_PW_USER], user) == 0) {
 			found = true;
 			break;
 		}
 		/* Remember the first crypt hash as the unknown user's cost. */
-		if (dummy[0] == '\0' &&
-		    passwd_scheme(f[PW_PASS], &hash) == SCHEME_CRYPT &&
-		    hash[0] == '$' && strlen(hash) < sizeof(dummy))
-			memcpy(dummy, hash, strlen(hash) + 1);
+		if (dummy[0] == '\0' && e.scheme == AUTH_SCHEME_CRYPT &&
+		    e.hash[0] == '$' && strlen(e.hash) < sizeof(dummy))
+			memcpy(dummy, e.hash, strlen(e.hash) + 1);
 	}
 	if (ferror(fp)) {
 		(void)snprintf(why, whylen, "cannot read passwd file");
@@ -380,15 +365,20 @@ passwd_login(const struct config *c, const char *user, const char *pass,
 	}
 	(void)fclose(fp);
 
-	sch = found ? passwd_scheme(f[PW_PASS], &hash) : SCHEME_UNKNOWN;
-	if (found && sch == SCHEME_UNKNOWN && !warned_scheme) {
+	sch = AUTH_SCHEME_UNKNOWN;
+	hash = "";
+	if (found) {
+		sch = e.scheme;
+		hash = e.hash;
+	}
+	if (found && sch == AUTH_SCHEME_UNKNOWN && !warned_scheme) {
 		log_warnx("%s:%d: unknown password scheme, entry disabled",
 		    c->passwd_file, lineno);
 		warned_scheme = true;
 	}
-	if (sch == SCHEME_PLAIN && hash[0] != '\0')
+	if (sch == AUTH_SCHEME_PLAIN && hash[0] != '\0')
 		ok = ct_equal(pass, strlen(pass), hash, strlen(hash));
-	else if (sch != SCHEME_CRYPT || hash[0] == '\0' ||
+	else if (sch != AUTH_SCHEME_CRYPT || hash[0] == '\0' ||
 	    (r = crypt_check(pass, hash)) == -1) {
 		/*
 		 * Unknown user, empty or locked password, unknown scheme:
@@ -398,7 +388,7 @@ passwd_login(const struct config *c, const char *user, const char *pass,
 	} else
 		ok = r == 1;
 	if (ok)
-		res = passwd_fill(c, f, u, why, whylen);
+		res = passwd_fill(c, e.f, u, why, whylen);
 	explicit_bzero(line, sizeof(line));
 	explicit_bzero(dummy, sizeof(dummy));
 	return res;
@@ -584,7 +574,7 @@ auth_login(const struct config *c, const char *user, const char *pass,
 	if (c->passwd_file != NULL)
 		r = passwd_login(c, user, badpass ? "" : pass, u, why,
 		    sizeof(why));
-	else if (!user_is_valid(user) || badpass)
+	else if (!auth_user_valid(user) || badpass)
 		r = AUTH_FAILED;
 	else
 		r = pam_login(c, user, pass, u, why, sizeof(why));

@@ -16,6 +16,7 @@
 #define AUTH_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "config.h"
@@ -54,5 +55,53 @@ enum auth_result auth_login(const struct config *c, const char *user,
 int	auth_self(struct auth_user *u);
 
 void	auth_user_free(struct auth_user *u);
+
+/*
+ * The passwd file parser, shared by auth_login() and the configuration
+ * check (checkconf.h), so that both read a file the same way.
+ */
+
+/* Fields of a passwd file line, in order (imapd-passwd(5)). */
+enum auth_pw_field {
+	AUTH_PW_USER, AUTH_PW_PASS, AUTH_PW_UID, AUTH_PW_GID, AUTH_PW_GECOS,
+	AUTH_PW_HOME, AUTH_PW_SHELL, AUTH_PW_EXTRA, AUTH_PW_NFIELDS
+};
+
+/* How the password field is checked. */
+enum auth_scheme {
+	AUTH_SCHEME_CRYPT,	/* crypt(3) hash, any algorithm */
+	AUTH_SCHEME_PLAIN,	/* {PLAIN}, {CLEARTEXT}: the password itself */
+	AUTH_SCHEME_UNKNOWN	/* another {SCHEME}: never matches */
+};
+
+/* One entry, pointing into the line it was cut from. */
+struct auth_passwd_entry {
+	char		*f[AUTH_PW_NFIELDS];	/* missing fields are "" */
+	enum auth_scheme scheme;
+	const char	*hash;		/* the password after any {SCHEME} */
+};
+
+/*
+ * Read one line of at most size - 1 octets into buf, without its LF (or
+ * CRLF).  1 a line, 0 end of file, -1 a line that was too long or held
+ * a NUL: consumed and to be skipped.
+ */
+int	auth_passwd_getline(FILE *fp, char *buf, size_t size, size_t *len_r);
+
+/*
+ * Cut a line from auth_passwd_getline() in place at its first seven
+ * colons and find its password scheme.  0 for an empty or comment line
+ * (e untouched), 1 for an entry (e filled in).
+ */
+int	auth_passwd_parse_line(char *line, struct auth_passwd_entry *e);
+
+/*
+ * A name looked up at all: 1..AUTH_USER_MAX octets, no control
+ * characters, no ':' (the passwd file's separator).
+ */
+bool	auth_user_valid(const char *user);
+
+/* A uid or gid: decimal digits only, below (uid_t)-1.  0 ok, -1 bad. */
+int	auth_parse_id(const char *s, unsigned int *r);
 
 #endif

@@ -97,3 +97,56 @@ clean:
 .PHONY: all unit deps-check deps-demo check check-asan demo install clean
 
 -include $(COMMON_OBJ:.o=.d) $(O)/imapd.d $(O)/pop3d.d
+
+# libFuzzer harnesses (tests/fuzz/README): each runs FUZZ_SECONDS on a copy
+# of its seed corpus in build-fuzz/corpus/<name>; crashes land in
+# build-fuzz/crashes/.  "make -j fuzz" runs them in parallel.
+FUZZ_SECONDS ?= 60
+FUZZ_CC	?= clang
+FZ	= build-fuzz
+FZ_SAN	= -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	  -fno-omit-frame-pointer
+FZ_CFLAGS = -O1 -g $(FZ_SAN)
+FZ_NAMES = $(sort $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c)))
+FZ_OBJ	= $(COMMON_SRC:%.c=$(FZ)/%.o)
+FZ_BIN	= $(FZ_NAMES:%=$(FZ)/fuzz_%)
+
+$(FZ)/common/%.o: common/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(FZ_CFLAGS) -fsanitize=fuzzer-no-link $(WARN) \
+	    -MMD -MP -c -o $@ $<
+
+$(FZ)/libcommon.a: $(FZ_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $(FZ_OBJ)
+
+$(FZ)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FZ)/libcommon.a
+	$(FUZZ_CC) $(CPPFLAGS) $(FZ_CFLAGS) -fsanitize=fuzzer $(WARN) \
+	    -o $@ $< $(FZ)/libcommon.a $(LIBS)
+
+deps-fuzz:
+	@sh tests/deps.sh fuzz
+
+fuzz-build: deps-fuzz $(FZ_BIN)
+
+# Every kept crasher (tests/fuzz/crashes/<name>-*.bin) is replayed first.
+$(FZ_NAMES:%=fuzz-run-%): fuzz-run-%: $(FZ)/fuzz_% deps-fuzz
+	@rm -rf $(FZ)/corpus/$* && mkdir -p $(FZ)/corpus/$* $(FZ)/crashes
+	@set -e; for f in tests/fuzz/crashes/$*-*.bin; do \
+	    [ -f "$$f" ] || continue; \
+	    $(FZ)/fuzz_$* "$$f" > $(FZ)/replay_$*.log 2>&1 || \
+	    { tail -40 $(FZ)/replay_$*.log; echo "$$f crashes again"; exit 1; }; \
+	    echo "$*: $$f replayed"; done
+	@[ ! -d tests/fuzz/corpus/$* ] || cp tests/fuzz/corpus/$*/. \
+	    -R $(FZ)/corpus/$*
+	$(FZ)/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=$(FZ)/crashes/$*- $(FZ)/corpus/$* \
+	    > $(FZ)/fuzz_$*.log 2>&1 || { tail -60 $(FZ)/fuzz_$*.log; exit 1; }
+	@grep -h 'stat::number_of_executed_units' $(FZ)/fuzz_$*.log | \
+	    sed 's/^stat::number_of_executed_units: */$*: executions /'
+
+fuzz: $(FZ_NAMES:%=fuzz-run-%)
+
+.PHONY: fuzz fuzz-build deps-fuzz $(FZ_NAMES:%=fuzz-run-%)
+
+-include $(FZ_OBJ:.o=.d)

@@ -202,9 +202,15 @@ header_end(const char *b, size_t off, size_t end)
 void
 mime_count(const char *p, size_t len, size_t *size_r, size_t *lines_r)
 {
-	const char *lf, *s = p, *end = p + len;
+	const char *lf, *s, *end;
 	size_t lines = 0, bare = 0;
 
+	if (len == 0) {		/* p may be NULL: no arithmetic on it */
+		*size_r = *lines_r = 0;
+		return;
+	}
+	s = p;
+	end = p + len;
 	while (s < end && (lf = memchr(s, '\n', (size_t)(end - s))) != NULL) {
 		lines++;
 		if (lf == p || lf[-1] != '\r')

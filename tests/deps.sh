@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install (as root) or name (otherwise) the Debian packages a make target needs.
-# Usage: tests/deps.sh build|check|demo
+# Usage: tests/deps.sh build|check|demo|fuzz
 set -eu
 
 build="gcc make libc6-dev libpam0g-dev libcrypt-dev"
@@ -8,12 +8,14 @@ check="$build bats bats-assert bats-support bats-file socat systemd \
 libpam-wrapper libnss-wrapper fetchmail isync python3 curl openssl procps \
 util-linux groff-base stunnel4 fail2ban"
 demo="$build systemd socat curl python3 openssl"
+fuzz="$build clang libclang-rt-14-dev"
 
 case "${1:-check}" in
 build) want=$build ;;
 check) want=$check ;;
 demo) want=$demo ;;
-*) echo "usage: $0 build|check|demo" >&2; exit 2 ;;
+fuzz) want=$fuzz ;;
+*) echo "usage: $0 build|check|demo|fuzz" >&2; exit 2 ;;
 esac
 
 missing=""

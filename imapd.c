@@ -273,6 +273,19 @@ is_atom(const char *p)
 	return true;
 }
 
+/* A tag (RFC 3501 §9): ASTRING-CHARs, that is an atom or ']', no '+'. */
+static bool
+tag_ok(const char *p)
+{
+	for (; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c <= 0x20 || c >= 0x7f || strchr("(){%*\"\\+", c) != NULL)
+			return false;
+	}
+	return true;
+}
+
 /*
  * Take a mailbox name from an argument into buf: an astring, bounded,
  * valid modified UTF-7; INBOX in any case becomes "INBOX" (also as the
@@ -588,7 +601,7 @@ cmd_starttls(struct session *s, struct imap_arg *a, size_t n, bool uid)
 	io_printf("%s OK Begin TLS negotiation now\r\n", s->cmd->tag);
 	io_flush();
 	log_info("starttls: handing over to stunnel");
-	tls_handoff(s->conf, true);
+	privsep_tls(s->conf);
 	io_puts("* BYE TLS could not be started\r\n");
 	session_exit(1);
 }
@@ -681,6 +694,15 @@ session_login(struct session *s, struct auth_user *u)
 	io_set_timeout(s->conf->idle_timeout);
 }
 
+/* The answer to a good LOGIN/AUTHENTICATE, in this process or the monitor. */
+static enum reply
+login_done(struct session *s, struct auth_user *u)
+{
+	session_login(s, u);
+	return reply_code(s, RP_OK, "Logged in", "CAPABILITY %s",
+	    capabilities(s));
+}
+
 static enum reply
 do_login(struct session *s, const char *user, char *pass, const char *mech)
 {
@@ -688,13 +710,14 @@ do_login(struct session *s, const char *user, char *pass, const char *mech)
 	enum auth_result ar;
 
 	memset(&u, 0, sizeof(u));
-	ar = auth_login(s->conf, user, pass, mech, &u);
+	/* as the login process: a success continues in the monitor, which
+	   answers with this tag (privsep.h) */
+	ar = privsep_auth(s->conf, user, pass, mech, s->cmd->tag,
+	    strlen(s->cmd->tag), &u);
 	explicit_bzero(pass, strlen(pass));
 	switch (ar) {
 	case AUTH_OK:
-		session_login(s, &u);
-		return reply_code(s, RP_OK, "Logged in", "CAPABILITY %s",
-		    capabilities(s));
+		return login_done(s, &u);
 	case AUTH_TEMPFAIL:
 		return reply_code(s, RP_NO, "Authentication temporarily "
 		    "unavailable", "UNAVAILABLE");
@@ -2430,7 +2453,7 @@ dispatch(struct session *s, struct imap_cmd *cmd, int rd)
 	}
 }
 
-static void
+static void __attribute__((noreturn))
 serve(struct session *s)
 {
 	struct imap_cmd cmd;
@@ -2523,7 +2546,8 @@ main(int argc, char *argv[])
 	static struct config conf;
 	struct session *s = &sess;
 	struct auth_user u;
-	char name[AUTH_USER_MAX + 1];
+	char name[AUTH_USER_MAX + 1], tag[PRIVSEP_STATE_MAX + 1];
+	size_t taglen = 0;
 	bool pam_given = false, check = false;
 	int ch, fd;
 
@@ -2611,6 +2635,21 @@ main(int argc, char *argv[])
 	}
 	io_set_timeout(conf.login_timeout);
 	s->lex = imap_lex_new(IMAP_LINE_MAX_PREAUTH, IMAP_LITERAL_PREAUTH_MAX);
+	memset(&u, 0, sizeof(u));
+	switch (privsep_start(&conf, &u, tag, &taglen)) {
+	case PRIVSEP_SESSION:
+		/* the monitor: the login process's LOGIN succeeded */
+		tag[taglen] = '\0';
+		if (taglen == 0 || !tag_ok(tag))
+			bye("Internal error");
+		(void)login_done(s, &u);
+		write_tagged(s, tag, "OK");
+		serve(s);
+	case PRIVSEP_FAILED:
+		bye("Server misconfigured");
+	default:
+		break;
+	}
 	/* after STARTTLS the client has had its greeting (RFC 3501 §6.2.1) */
 	if (!conf.greeted)
 		io_printf("* OK [CAPABILITY %s] %s\r\n", capabilities(s),

@@ -237,7 +237,7 @@ pop3_cmd_stls(struct session *s, int argc, char **argv)
 	io_puts("+OK Begin TLS negotiation\r\n");
 	io_flush();
 	log_info("stls: handing over to stunnel");
-	tls_handoff(s->c, true);
+	privsep_tls(s->c);
 	exit(1);
 }
 
@@ -349,7 +349,8 @@ do_login(struct session *s, const char *user, const char *pass,
 		sleep((unsigned int)s->c->auth_delay);
 		goto failed;
 	}
-	switch (auth_login(s->c, user, pass, mech, &s->u)) {
+	/* as the login process, a success continues in the monitor */
+	switch (privsep_auth(s->c, user, pass, mech, NULL, 0, &s->u)) {
 	case AUTH_OK:
 		s->have_u = true;
 		session_begin(s);
@@ -1002,6 +1003,8 @@ main(int argc, char *argv[])
 	};
 	static struct config c;
 	static struct session s;
+	char state[PRIVSEP_STATE_MAX];
+	size_t statelen = 0;
 	bool check = false;
 	int ch;
 
@@ -1053,6 +1056,18 @@ main(int argc, char *argv[])
 	s.c = &c;
 	s.state = ST_AUTH;
 	log_info("session: start");
+	switch (privsep_start(&c, &s.u, state, &statelen)) {
+	case PRIVSEP_SESSION:
+		/* the monitor: the login process's PASS or AUTH succeeded */
+		s.have_u = true;
+		session_begin(&s);
+		serve(&s);
+	case PRIVSEP_FAILED:
+		io_puts("-ERR [SYS/PERM] Server misconfigured\r\n");
+		session_exit(&s, "privsep", 1);
+	default:
+		break;
+	}
 	/* after STLS the client has had its greeting */
 	if (!c.greeted)
 		io_printf("+OK %s\r\n", c.greeting != NULL ? c.greeting :

@@ -572,8 +572,19 @@ check_user(const struct config *c, bool preauth)
 	uid_t uid;
 
 	if (geteuid() == 0) {
-		finding(OK, "running as root: each session drops to its "
-		    "user's uid");
+		(void)log_sanitize(name, sizeof(name), c->login_user);
+		if ((pw = getpwnam(c->login_user)) == NULL)
+			finding(ERROR, "login user %s does not exist "
+			    "(--login-user): every session would be refused",
+			    name);
+		else if (pw->pw_uid == 0 || pw->pw_gid == 0)
+			finding(ERROR, "login user %s has uid or gid 0 "
+			    "(--login-user): every session would be refused",
+			    name);
+		else
+			finding(OK, "running as root: input before login is "
+			    "read as %s (uid %u); each session drops to its "
+			    "user's uid", name, (unsigned int)pw->pw_uid);
 		return;
 	}
 	uid = getuid();

@@ -32,7 +32,9 @@ const char config_usage[] =
 "      --tls-key=FILE       private key (PEM; default: in the certificate)\n"
 "      --stunnel=PATH       stunnel binary (default /usr/bin/stunnel4)\n"
 "      --implicit-tls       start TLS at once (ports 993, 995)\n"
-"      --log-stderr         also log to stderr in syslog's format\n";
+"      --log-stderr         also log to stderr in syslog's format\n"
+"      --login-user=NAME    unprivileged user for the protocol before login\n"
+"                           (started as root; default nobody)\n";
 
 void
 config_init(struct config *c, const char *progname, const char *pam_service,
@@ -48,6 +50,7 @@ config_init(struct config *c, const char *progname, const char *pam_service,
 	c->greeting = NULL;
 	c->client_addr = "";
 	c->stunnel = "/usr/bin/stunnel4";
+	c->login_user = "nobody";
 }
 
 void
@@ -160,6 +163,14 @@ config_option(struct config *c, int opt, const char *arg)
 	case 1012:
 		/* refused (and logged) when fd 2 is the client: not fatal */
 		(void)log_stderr_request();
+		return 1;
+	case 1013:
+		if (*arg == '\0') {
+			fprintf(stderr, "%s: --login-user needs a name\n",
+			    c->progname);
+			return -1;
+		}
+		c->login_user = arg;
 		return 1;
 	case 1006:
 		if (arg[0] != '/') {

@@ -31,6 +31,7 @@ struct config {
 	bool		 greeted;	/* greeting already sent (after STLS) */
 	int		 argc;		/* our own command line, for the */
 	char		**argv;		/* fresh server behind stunnel */
+	const char	*login_user;	/* runs the protocol before login */
 	const char	*client_addr;	/* derived: real client address */
 	bool		 client_loopback; /* derived: client on loopback */
 };
@@ -55,7 +56,8 @@ struct config {
 	{ "stunnel",		required_argument, NULL, 1009 },	\
 	{ "implicit-tls",	no_argument,	   NULL, 1010 },	\
 	{ "greeted",		no_argument,	   NULL, 1011 },	\
-	{ "log-stderr",		no_argument,	   NULL, 1012 }
+	{ "log-stderr",		no_argument,	   NULL, 1012 },	\
+	{ "login-user",		required_argument, NULL, 1013 }
 
 /* Fill in defaults for progname; idle is the protocol's idle timeout. */
 void	config_init(struct config *, const char *progname,

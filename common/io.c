@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,8 @@ io_init(int in, int out)
 
 	io_in = in;
 	io_out = out;
+	/* A file-size limit must fail the write (EFBIG), not kill us. */
+	(void)signal(SIGXFSZ, SIG_IGN);
 	in_start = in_end = out_len = 0;
 	if (fstat(out, &st) == 0 && S_ISSOCK(st.st_mode))
 		(void)setsockopt(out, IPPROTO_TCP, TCP_NODELAY, &one,
@@ -299,6 +302,27 @@ size_t
 io_buffered(void)
 {
 	return in_end - in_start;
+}
+
+const char *
+io_buffered_data(size_t *len_r)
+{
+	*len_r = in_end - in_start;
+	return inbuf + in_start;
+}
+
+int
+io_unread(const void *p, size_t n)
+{
+	size_t have = in_end - in_start;
+
+	if (n > IO_BUF_SIZE - have)
+		return -1;
+	memmove(inbuf + n, inbuf + in_start, have);
+	memcpy(inbuf, p, n);
+	in_start = 0;
+	in_end = have + n;
+	return 0;
 }
 
 void

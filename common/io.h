@@ -49,6 +49,14 @@ int	io_read(void *buf, size_t n);
 
 /* Octets received and not yet consumed (pipelined input). */
 size_t	io_buffered(void);
+/* The unconsumed input itself (*len_r octets), valid until the next io_ call. */
+const char *io_buffered_data(size_t *len_r);
+/*
+ * Put octets back in front of the unconsumed input, as if just received:
+ * pipelined input handed from the login process to the session.  -1 if
+ * they do not fit in the reader's buffer.
+ */
+int	io_unread(const void *, size_t);
 /* Drop unconsumed input (STARTTLS: plaintext must not be executed). */
 void	io_discard_buffered(void);
 

@@ -35,9 +35,17 @@ skip_arg(const char *a)
 bool
 tls_available(const struct config *c, const char **why_r)
 {
+	static const struct config *known;	/* the answer is for this */
+	static const char *known_why;
 	const char *why = NULL;
 	int i;
 
+	/* Asked once: the login process cannot see the files (privsep.h). */
+	if (known == c) {
+		if (why_r != NULL)
+			*why_r = known_why;
+		return known_why == NULL;
+	}
 	if (c->tls)
 		why = "TLS is already active";
 	else if (c->tls_cert == NULL)
@@ -58,6 +66,8 @@ tls_available(const struct config *c, const char **why_r)
 			if (!is_passable(c->argv[i]))
 				why = "white space in an argument";
 	}
+	known = c;
+	known_why = why;
 	if (why_r != NULL)
 		*why_r = why;
 	return why == NULL;

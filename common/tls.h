@@ -16,7 +16,8 @@
  * key configured and readable, stunnel executable, our own arguments
  * passable through stunnel's execArgs (no white space).  Decides whether
  * STARTTLS/STLS is advertised.  When why_r is not NULL it gets a fixed
- * reason for a false answer.
+ * reason for a false answer.  The files are checked on the first call
+ * only; later calls with the same configuration repeat that answer.
  */
 bool	tls_available(const struct config *, const char **why_r);
 

@@ -276,12 +276,15 @@ login_plain() {
 	auth_bg_end
 }
 
-@test "privileges: as root, before login the server is still root; after, 4242 owns what it creates" {
+@test "privileges: as root, before login only the monitor is root and the client talks to nobody; after, 4242 owns what it creates" {
 	is_root || skip "needs root"
 	rm -rf "$MAILDIR"
 	auth_bg_start "$BIN_DIR/pop3d" --passwd-file="$PASSWD" --auth-delay=0
 	auth_bg_wait '\+OK POP3 server ready'
 	[ "$(auth_proc_field "$AUTH_BG_PID" Uid)" = "0 0 0 0" ]
+	local login
+	login=$(cat /proc/"$AUTH_BG_PID"/task/*/children)
+	[ "$(auth_proc_field $login Uid | cut -d' ' -f1)" = "$(id -u nobody)" ]
 	auth_bg_send "USER alice"
 	auth_bg_send "PASS secret"
 	auth_bg_wait '\+OK Logged in, .*'

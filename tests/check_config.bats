@@ -340,7 +340,10 @@ carol:$HASH_SECRET:%U:%G::home/carol::"
 	local name
 	if is_root; then
 		check pop3d --passwd-file="$PASSWD"
-		has_line "ok: running as root: each session drops to its user's uid"
+		has_line "ok: running as root: input before login is read as nobody (uid $(id -u nobody)); each session drops to its user's uid"
+		check pop3d --passwd-file="$PASSWD" --login-user=no-such-user
+		[ "$status" -eq 1 ]
+		has_line "error: login user no-such-user does not exist (--login-user): every session would be refused"
 		command -v setpriv >/dev/null || skip "setpriv not installed"
 		run setpriv --reuid=4242 --regid=4242 --clear-groups \
 		    "$BIN_DIR/imapd" --check-config < /dev/null

@@ -58,6 +58,7 @@ setup() {
 	bob:x:$TEST_UID:$TEST_GID:Bob:$TEST_HOME:/bin/sh
 	toor:x:0:0:root:/root:/bin/sh
 	stranger:x:$((TEST_UID + 1)):$TEST_GID:Stranger:$TEST_HOME:/bin/sh
+	nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
 	EOF
 	cat > "$TEST_ROOT/nss_group" <<-EOF
 	alice:x:$TEST_GID:

@@ -127,6 +127,9 @@ $(FZ)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FZ)/libcommon.a
 deps-fuzz:
 	@sh tests/deps.sh fuzz
 
+# the POP3 harness includes pop3d.c itself
+$(FZ)/fuzz_pop3: pop3d.c
+
 fuzz-build: deps-fuzz $(FZ_BIN)
 
 # Every kept crasher (tests/fuzz/crashes/<name>-*.bin) is replayed first.

@@ -719,20 +719,21 @@ do_login(struct session *s, const char *user, char *pass, const char *mech)
 	case AUTH_OK:
 		return login_done(s, &u);
 	case AUTH_TEMPFAIL:
-		return reply_code(s, RP_NO, "Authentication temporarily "
+		/* counted like a failure, as pop3d does: no endless retries */
+		(void)reply_code(s, RP_NO, "Authentication temporarily "
 		    "unavailable", "UNAVAILABLE");
+		break;
 	case AUTH_FAILED:
 	default:
+		(void)reply_code(s, RP_NO, "Authentication failed",
+		    "AUTHENTICATIONFAILED");
 		break;
 	}
 	if (++s->auth_failures >= AUTH_FAILURES_MAX) {
-		(void)reply_code(s, RP_NO, "Authentication failed",
-		    "AUTHENTICATIONFAILED");
 		write_tagged(s, s->cmd->tag, "NO");
 		bye("Too many authentication failures");
 	}
-	return reply_code(s, RP_NO, "Authentication failed",
-	    "AUTHENTICATIONFAILED");
+	return RP_NO;
 }
 
 static enum reply

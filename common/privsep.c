@@ -219,7 +219,7 @@ monitor(const struct config *c, pid_t pid, int fd, struct auth_user *u,
 	ssize_t n;
 	unsigned char ans;
 	enum auth_result r;
-	int st;
+	int st, tries = 0;
 
 	for (;;) {
 		if ((n = recv(fd, msg, sizeof(msg), 0)) == -1) {
@@ -250,6 +250,14 @@ monitor(const struct config *c, pid_t pid, int fd, struct auth_user *u,
 			(void)close(fd);
 			io_discard_buffered();
 			tls_handoff(c, true);
+			exit(1);
+		}
+		/* the login process ends the session after as many
+		   failures; one that asks again is not behaving */
+		if (h.type == PS_AUTH && ++tries > AUTH_FAILURES_MAX) {
+			log_warnx("privsep: too many attempts from the login "
+			    "process");
+			ps_kill(pid);
 			exit(1);
 		}
 		if (h.type != PS_AUTH ||

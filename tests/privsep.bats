@@ -180,3 +180,14 @@ assert_session() {
 +OK 0 0
 +OK Bye, 0 messages deleted" ]
 }
+
+@test "privsep: temporary failures count toward the failed-login limit (IMAP as POP3)" {
+	printf 'zero:{PLAIN}pw:0:0::%s::\n' "$TEST_HOME" >> "$PASSWD"
+	run bash -c "printf 'a LOGIN zero pw\r\nb LOGIN zero pw\r\nc LOGIN zero pw\r\nd LOGIN alice secret\r\n' |
+	    '$BIN_DIR/imapd' --passwd-file='$PASSWD' --auth-delay=0 | tr -d '\r'"
+	[ "$status" -eq 0 ]
+	[ "$(sed 1d <<< "$output")" = "a NO [UNAVAILABLE] Authentication temporarily unavailable
+b NO [UNAVAILABLE] Authentication temporarily unavailable
+c NO [UNAVAILABLE] Authentication temporarily unavailable
+* BYE Too many authentication failures" ]
+}

@@ -143,13 +143,18 @@ ps_reap(pid_t pid)
 	return -1;
 }
 
-/* End the login process (it waits for the monitor: no work is lost). */
+/*
+ * End the login process (it waits for the monitor: no work is lost).  The
+ * caller has closed the channel first, so that the login process also
+ * ends by itself should the kill be refused (a unit without CAP_KILL).
+ */
 static void
 ps_kill(pid_t pid)
 {
 	int st;
 
-	(void)kill(pid, SIGKILL);
+	if (kill(pid, SIGKILL) == -1)
+		log_warn("privsep: kill");
 	while (waitpid(pid, &st, 0) == -1)
 		if (errno != EINTR)
 			fatal("privsep: waitpid");
@@ -246,8 +251,8 @@ monitor(const struct config *c, pid_t pid, int fd, struct auth_user *u,
 		if (left != 0)
 			goto bad;
 		if (h.type == PS_TLS) {
-			ps_kill(pid);
 			(void)close(fd);
+			ps_kill(pid);
 			io_discard_buffered();
 			tls_handoff(c, true);
 			exit(1);
@@ -257,6 +262,7 @@ monitor(const struct config *c, pid_t pid, int fd, struct auth_user *u,
 		if (h.type == PS_AUTH && ++tries > AUTH_FAILURES_MAX) {
 			log_warnx("privsep: too many attempts from the login "
 			    "process");
+			(void)close(fd);
 			ps_kill(pid);
 			exit(1);
 		}
@@ -271,8 +277,8 @@ monitor(const struct config *c, pid_t pid, int fd, struct auth_user *u,
 		explicit_bzero(pass, sizeof(pass));
 		explicit_bzero(msg + (f[PS_PASS] - msg), h.len[PS_PASS]);
 		if (r == AUTH_OK) {
-			ps_kill(pid);
 			(void)close(fd);
+			ps_kill(pid);
 			memcpy(state, f[PS_STATE], h.len[PS_STATE]);
 			*statelen = h.len[PS_STATE];
 			if (io_unread(f[PS_INPUT], h.len[PS_INPUT]) == -1)
@@ -282,12 +288,14 @@ monitor(const struct config *c, pid_t pid, int fd, struct auth_user *u,
 		ans = (unsigned char)r;
 		if (send(fd, &ans, 1, MSG_NOSIGNAL) != 1) {
 			log_warn("privsep: send");
+			(void)close(fd);
 			ps_kill(pid);
 			exit(1);
 		}
 	}
 bad:
 	log_warnx("privsep: malformed request from the login process");
+	(void)close(fd);
 	ps_kill(pid);
 	exit(1);
 }
@@ -400,7 +408,9 @@ privsep_auth(const struct config *c, const char *user, const char *pass,
 	ps_send(PS_AUTH, fields, lens);
 	while ((n = recv(ps_fd, &ans, 1, 0)) == -1 && errno == EINTR)
 		;
-	/* A success gets no answer: the monitor kills this process. */
+	/* A success gets no answer: the monitor closes and kills. */
+	if (n == 0)
+		_exit(0);
 	if (n != 1 || (ans != AUTH_FAILED && ans != AUTH_TEMPFAIL)) {
 		log_warnx("privsep: the monitor is gone");
 		_exit(1);
@@ -414,6 +424,7 @@ privsep_tls(const struct config *c)
 	static const void *const fields[PS_NFIELDS];
 	static const size_t lens[PS_NFIELDS];
 	unsigned char ans;
+	ssize_t n;
 
 	if (ps_fd == -1) {
 		tls_handoff(c, true);
@@ -421,9 +432,10 @@ privsep_tls(const struct config *c)
 	}
 	io_flush();
 	ps_send(PS_TLS, fields, lens);
-	/* the monitor kills this process; an answer means it failed */
-	while (recv(ps_fd, &ans, 1, 0) == -1 && errno == EINTR)
+	/* the monitor closes and kills; an answer would be a failure */
+	while ((n = recv(ps_fd, &ans, 1, 0)) == -1 && errno == EINTR)
 		;
-	log_warnx("privsep: the monitor is gone");
-	_exit(1);
+	if (n != 0)
+		log_warnx("privsep: no TLS hand-off");
+	_exit(n == 0 ? 0 : 1);
 }

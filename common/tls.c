@@ -1,11 +1,19 @@
 /* TLS through stunnel: hand fds 0/1 to stunnel in inetd mode. */
+#include <sys/types.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <pwd.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -14,6 +22,7 @@
 #include "log.h"
 #include "sbuf.h"
 #include "tls.h"
+#include "xmalloc.h"
 
 /* The stunnel configuration must fit in a pipe without blocking. */
 #define TLS_CONF_MAX	8192
@@ -73,10 +82,15 @@ tls_available(const struct config *c, const char **why_r)
 	return why == NULL;
 }
 
-/* Write the stunnel configuration for an inetd-mode hand-off into sb. */
+/*
+ * Write the stunnel configuration for an inetd-mode hand-off into sb.
+ * Not root: stunnel execs the fresh server itself (self).  Root: stunnel
+ * drops to the login user once it has read the key, and connects to sock,
+ * where this process waits to become the fresh server (tls_root).
+ */
 static int
 tls_conf(const struct config *c, bool greeted, const char *self,
-    struct sbuf *sb)
+    const char *sock, const struct passwd *pw, struct sbuf *sb)
 {
 	int i;
 
@@ -87,6 +101,9 @@ tls_conf(const struct config *c, bool greeted, const char *self,
 	sbuf_addf(sb, "sslVersionMin = TLSv1.2\n");
 	/* a client that never starts the handshake gets the login timeout */
 	sbuf_addf(sb, "TIMEOUTclose = 0\nTIMEOUTbusy = %d\n", c->login_timeout);
+	if (sock != NULL)
+		return sbuf_addf(sb, "setuid = %u\nsetgid = %u\nconnect = %s\n",
+		    (unsigned int)pw->pw_uid, (unsigned int)pw->pw_gid, sock);
 	sbuf_addf(sb, "exec = %s\nexecArgs = %s --tls%s", self, c->progname,
 	    greeted ? " --greeted" : "");
 	for (i = 1; i < c->argc; i++)
@@ -95,58 +112,20 @@ tls_conf(const struct config *c, bool greeted, const char *self,
 	return sbuf_adds(sb, "\n");
 }
 
-void
-tls_handoff(const struct config *c, bool greeted)
+/* Replace this process with stunnel reading its configuration from cfd. */
+static void
+stunnel_exec(const struct config *c, int cfd)
 {
-	char self[PATH_MAX];
 	char *args[4];
-	struct sbuf sb;
-	ssize_t n;
-	int p[2], devnull;
+	int devnull;
 
-	if (!tls_available(c, NULL)) {
-		log_warnx("tls: hand-off not possible");
-		return;
-	}
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0 || (size_t)n >= sizeof(self) - 1) {
-		log_warn("tls: readlink /proc/self/exe");
-		return;
-	}
-	self[n] = '\0';
-	if (!is_passable(self)) {
-		log_warnx("tls: white space in our own path");
-		return;
-	}
-	sbuf_init(&sb, TLS_CONF_MAX);
-	if (tls_conf(c, greeted, self, &sb) == -1) {
-		log_warnx("tls: stunnel configuration too long");
-		sbuf_free(&sb);
-		return;
-	}
-	alarm(0);
-	io_flush();
-	io_discard_buffered();
-	if (pipe(p) == -1) {
-		log_warn("tls: pipe");
-		sbuf_free(&sb);
-		return;
-	}
-	n = write(p[1], sb.s, sb.len);
-	if (n != (ssize_t)sb.len) {
-		log_warn("tls: writing the stunnel configuration");
-		sbuf_free(&sb);
-		return;
-	}
-	sbuf_free(&sb);
-	close(p[1]);
 	/* fd 3 carries the configuration; nothing else survives the exec */
-	if (p[0] != 3) {
-		if (dup2(p[0], 3) == -1) {
+	if (cfd != 3) {
+		if (dup2(cfd, 3) == -1) {
 			log_warn("tls: dup2");
 			return;
 		}
-		close(p[0]);
+		close(cfd);
 	}
 	(void)close_range(4, ~0U, 0);
 	/* stunnel reports configuration errors on fd 2: keep them off the
@@ -163,4 +142,174 @@ tls_handoff(const struct config *c, bool greeted)
 	args[3] = NULL;
 	execv(c->stunnel, args);
 	log_warn("tls: exec %s", c->stunnel);
+}
+
+/* A pipe whose read end holds the configuration (all of it fits). */
+static int
+conf_pipe(const struct sbuf *sb)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		log_warn("tls: pipe");
+		return -1;
+	}
+	if (write(p[1], sb->s, sb->len) != (ssize_t)sb->len) {
+		log_warn("tls: writing the stunnel configuration");
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	close(p[1]);
+	return p[0];
+}
+
+/*
+ * Wait for stunnel (pid) to connect to lfd after the handshake; the
+ * connection, or -1 when stunnel ended first (the client gave up) or
+ * something else connected.
+ */
+static int
+tls_accept(int lfd, pid_t pid, int timeout)
+{
+	struct pollfd pfd;
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	int fd, st, waited;
+
+	pfd.fd = lfd;
+	pfd.events = POLLIN;
+	for (waited = 0; waited <= timeout; waited++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return -1;
+		if (poll(&pfd, 1, 1000) == 1)
+			break;
+	}
+	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
+		log_warn("tls: accept");
+		return -1;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == -1 ||
+	    cr.pid != pid) {
+		log_warnx("tls: a connection that is not stunnel's");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * As root: stunnel runs as the login user and reaches this process over a
+ * socket in a private directory; this process, which has not read a byte
+ * of TLS, then becomes the fresh server on that socket.  Nothing that
+ * parses client bytes keeps root.
+ */
+static void
+tls_root(const struct config *c, bool greeted, const char *self,
+    struct sbuf *sb)
+{
+	char dir[] = "/tmp/imapd-tls.XXXXXX", path[64];
+	struct sockaddr_un sun;
+	struct passwd *pw;
+	char **args;
+	pid_t pid;
+	int lfd, cfd, fd, i, n = 0;
+
+	if ((pw = getpwnam(c->login_user)) == NULL || pw->pw_uid == 0 ||
+	    pw->pw_gid == 0) {
+		log_warnx("tls: login user %s unusable", c->login_user);
+		return;
+	}
+	if (mkdtemp(dir) == NULL || chmod(dir, 0711) == -1) {
+		log_warn("tls: %s", dir);
+		return;
+	}
+	(void)snprintf(path, sizeof(path), "%s/s", dir);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path) + 1);	/* 64 < 108 */
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd == -1 || bind(lfd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    chmod(path, 0666) == -1 || listen(lfd, 1) == -1 ||
+	    tls_conf(c, greeted, self, path, pw, sb) == -1 ||
+	    (cfd = conf_pipe(sb)) == -1) {
+		log_warn("tls: %s", path);
+		goto fail;
+	}
+	if ((pid = fork()) == -1) {
+		log_warn("tls: fork");
+		close(cfd);
+		goto fail;
+	}
+	if (pid == 0) {
+		close(lfd);
+		stunnel_exec(c, cfd);
+		_exit(127);
+	}
+	close(cfd);
+	fd = tls_accept(lfd, pid, c->login_timeout + 5);
+	(void)unlink(path);
+	(void)rmdir(dir);
+	close(lfd);
+	if (fd == -1)
+		exit(0);
+	if (dup2(fd, 0) == -1 || dup2(fd, 1) == -1)
+		fatal("tls: dup2");
+	close(fd);
+	/* the fresh server finds the client's address where stunnel puts it */
+	if (c->client_addr != NULL && *c->client_addr != '\0' &&
+	    setenv("REMOTE_HOST", c->client_addr, 1) == -1)
+		fatal("tls: setenv");
+	args = xcalloc((size_t)c->argc + 3, sizeof(*args));
+	args[n++] = (char *)(uintptr_t)c->progname;
+	args[n++] = "--tls";
+	if (greeted)
+		args[n++] = "--greeted";
+	for (i = 1; i < c->argc; i++)
+		if (!skip_arg(c->argv[i]))
+			args[n++] = c->argv[i];
+	args[n] = NULL;
+	signal(SIGPIPE, SIG_DFL);
+	execv(self, args);
+	fatal("tls: exec %s", self);
+fail:
+	if (lfd != -1)
+		close(lfd);
+	(void)unlink(path);
+	(void)rmdir(dir);
+}
+
+void
+tls_handoff(const struct config *c, bool greeted)
+{
+	char self[PATH_MAX];
+	struct sbuf sb;
+	ssize_t n;
+	int cfd;
+
+	if (!tls_available(c, NULL)) {
+		log_warnx("tls: hand-off not possible");
+		return;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0 || (size_t)n >= sizeof(self) - 1) {
+		log_warn("tls: readlink /proc/self/exe");
+		return;
+	}
+	self[n] = '\0';
+	if (!is_passable(self)) {
+		log_warnx("tls: white space in our own path");
+		return;
+	}
+	alarm(0);
+	io_flush();
+	io_discard_buffered();
+	sbuf_init(&sb, TLS_CONF_MAX);
+	if (geteuid() == 0)
+		tls_root(c, greeted, self, &sb);
+	else if (tls_conf(c, greeted, self, NULL, NULL, &sb) == -1)
+		log_warnx("tls: stunnel configuration too long");
+	else if ((cfd = conf_pipe(&sb)) != -1)
+		stunnel_exec(c, cfd);
+	sbuf_free(&sb);
 }

@@ -229,3 +229,42 @@ except ConnectionResetError:
 	run pgrep -f '^stunnel -fd 3$'
 	[ "$status" -ne 0 ]
 }
+
+# uid of every process named $1 whose command line has $2, sorted.
+proc_uids() {
+	ps -eo uid=,comm=,args= | awk -v c="$1" -v a="$2" \
+	    '$2 == c && index($0, a) { print $1 }' | sort -n | tr '\n' ' '
+}
+
+@test "as root, stunnel runs as the login user; after login no process of the session is root" {
+	is_root || skip "privilege separation needs root"
+	remote_env
+	launch_start "$BIN_DIR/imapd" $(tls_args)
+	local nobody out=$TEST_ROOT/py.out i
+	nobody=$(id -u nobody)
+	timeout 30 python3 -u -c '
+import imaplib, ssl, sys, time
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+m = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]), timeout=10)
+m.starttls(ssl_context=ctx)
+print("tls", flush=True)
+time.sleep(2)
+m.login("alice", "secret")
+print("in", m.select("INBOX")[1][0].decode(), flush=True)
+time.sleep(2)
+m.logout()
+print("out", flush=True)
+' "$LAUNCH_PORT" "$TEST_ROOT/cert.pem" > "$out" 2>&1 &
+	for i in $(seq 100); do grep -q tls "$out" && break; sleep 0.1; done
+	sleep 0.5
+	# TLS on, before login: stunnel and the login process are nobody,
+	# the monitor that checks passwords is the only root process
+	[ "$(proc_uids stunnel4 'stunnel -fd 3')" = "$nobody " ] ||
+	    [ "$(proc_uids stunnel 'stunnel -fd 3')" = "$nobody " ]
+	[ "$(proc_uids imapd "$TEST_ROOT")" = "0 $nobody " ]
+	for i in $(seq 100); do grep -q '^in' "$out" && break; sleep 0.1; done
+	grep -qx 'in 1' "$out"
+	[ "$(proc_uids imapd "$TEST_ROOT")" = "$TEST_UID " ]
+	for i in $(seq 100); do grep -q '^out' "$out" && break; sleep 0.1; done
+	grep -qx out "$out"
+}

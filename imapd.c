@@ -386,6 +386,7 @@ write_flags_announce(struct session *s, bool permanent_only)
 		write_keywords(s);
 		io_puts(")\r\n");
 	}
+	s->nkeywords = mbox_keyword_count(s->mb);	/* announced */
 	if (mbox_readonly(s->mb)) {
 		io_puts("* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n");
 		return;
@@ -395,7 +396,6 @@ write_flags_announce(struct session *s, bool permanent_only)
 	if (mbox_keyword_count(s->mb) < KEYWORDS_MAX)
 		io_puts(" \\*");
 	io_puts(")] Flags permitted\r\n");
-	s->nkeywords = mbox_keyword_count(s->mb);
 }
 
 /* --- untagged updates -------------------------------------------------- */
@@ -501,7 +501,8 @@ seqset_arg(struct session *s, const struct imap_arg *a, bool uid,
 	} else
 		star = n;
 	if (imap_seqset_parse(a->s, star, set) == -1)
-		return reply(s, RP_BAD, "Invalid sequence set");
+		return reply(s, RP_BAD, errno == E2BIG ?
+		    "Sequence set too long" : "Invalid sequence set");
 	if (!uid) {
 		for (i = 0; i < set->n; i++) {
 			if (set->r[i].hi > n && !(n == 0 &&
@@ -543,6 +544,28 @@ uidset_sbuf(struct sbuf *sb, const uint32_t *uids, size_t n)
 			(void)sbuf_addf(sb, "%u", uids[i]);
 		else
 			(void)sbuf_addf(sb, "%u:%u", uids[i], uids[j]);
+	}
+}
+
+/*
+ * The ascending list uids[0..n) as a set, built directly: however many
+ * ranges they form (a sparse mailbox), no IMAP_SEQSET_MAX applies.
+ */
+static void
+uids_seqset(const uint32_t *uids, size_t n, struct imap_seqset *set)
+{
+	size_t i;
+
+	set->r = NULL;
+	set->n = 0;
+	for (i = 0; i < n; i++) {
+		if (set->n > 0 && uids[i] - 1 == set->r[set->n - 1].hi) {
+			set->r[set->n - 1].hi = uids[i];
+			continue;
+		}
+		set->r = xreallocarray(set->r, set->n + 1, sizeof(*set->r));
+		set->r[set->n].lo = set->r[set->n].hi = uids[i];
+		set->n++;
 	}
 }
 
@@ -703,6 +726,8 @@ login_done(struct session *s, struct auth_user *u)
 	    capabilities(s));
 }
 
+static enum reply login_failed(struct session *, enum auth_result);
+
 static enum reply
 do_login(struct session *s, const char *user, char *pass, const char *mech)
 {
@@ -715,9 +740,16 @@ do_login(struct session *s, const char *user, char *pass, const char *mech)
 	ar = privsep_auth(s->conf, user, pass, mech, s->cmd->tag,
 	    strlen(s->cmd->tag), &u);
 	explicit_bzero(pass, strlen(pass));
-	switch (ar) {
-	case AUTH_OK:
+	if (ar == AUTH_OK)
 		return login_done(s, &u);
+	return login_failed(s, ar);
+}
+
+/* Answer a failed login; the last one allowed ends the session. */
+static enum reply
+login_failed(struct session *s, enum auth_result ar)
+{
+	switch (ar) {
 	case AUTH_TEMPFAIL:
 		/* counted like a failure, as pop3d does: no endless retries */
 		(void)reply_code(s, RP_NO, "Authentication temporarily "
@@ -751,9 +783,11 @@ cmd_login(struct session *s, struct imap_arg *a, size_t n, bool uid)
 		    "disallowed without TLS", "PRIVACYREQUIRED");
 	if (strlen(a[0].s) != a[0].len || strlen(a[1].s) != a[1].len ||
 	    a[0].len > AUTH_USER_MAX || a[1].len > AUTH_PASS_MAX) {
+		/* no account has such a name or password: a failure like
+		   any other, with its delay, log line and count */
 		explicit_bzero(a[1].s, a[1].len);
-		return reply_code(s, RP_NO, "Authentication failed",
-		    "AUTHENTICATIONFAILED");
+		auth_reject(s->conf, a[0].s, "LOGIN");
+		return login_failed(s, AUTH_FAILED);
 	}
 	memcpy(user, a[0].s, a[0].len + 1);
 	memcpy(pass, a[1].s, a[1].len + 1);
@@ -1445,6 +1479,8 @@ cmd_append(struct session *s, struct imap_arg *a, size_t n, bool uid)
 	while (left > 0) {
 		k = left > sizeof(buf) ? sizeof(buf) : (size_t)left;
 		rc = io_read(buf, k);
+		if (rc != IO_OK)	/* no half message left in tmp/ */
+			mbox_dest_close(dest);
 		if (rc == IO_TIMEOUT)
 			bye("Autologout; idle for too long");
 		if (rc != IO_OK)
@@ -2248,7 +2284,8 @@ do_copy(struct session *s, struct imap_arg *a, size_t n, bool uid, bool move)
 			continue;
 		uids = xreallocarray(uids, nuids + 1, sizeof(*uids));
 		uids[nuids++] = m->uid;
-		if (mbox_dest_copy(dest, s->mb, seq) == -1) {
+		if ((move ? mbox_dest_move : mbox_dest_copy)(dest, s->mb,
+		    seq) == -1) {
 			r = errno == ENOENT ? reply(s, RP_NO, "Some messages "
 			    "were expunged meanwhile") :
 			    reply_errno(s, "Copy failed");
@@ -2290,14 +2327,7 @@ do_copy(struct session *s, struct imap_arg *a, size_t n, bool uid, bool move)
 	}
 	io_printf("* OK [%s] Moved\r\n", sbuf_str(&sb));
 	/* Expunge the moved messages by UID, as they were copied. */
-	sbuf_reset(&sb);
-	uidset_sbuf(&sb, uids, nuids);
-	if (imap_seqset_parse(sbuf_str(&sb), UINT32_MAX, &moved) == -1) {
-		sbuf_free(&sb);
-		free(uids);
-		return reply_code(s, RP_NO, "Moved messages not removed",
-		    "SERVERBUG");
-	}
+	uids_seqset(uids, nuids, &moved);
 	e.s = s;
 	e.set = &moved;
 	r = reply(s, RP_OK, "MOVE completed");
@@ -2478,7 +2508,10 @@ serve(struct session *s)
 		case IMAP_CMD_TIMEOUT:
 			bye("Autologout; idle for too long");
 		case IMAP_CMD_CLOSE:
-			bye("Protocol error");
+			/* err is the lexer's fixed text, never client input */
+			if (err != NULL && strcmp(err, "Literal too big") == 0)
+				bye("[TOOBIG] Literal too big");
+			bye(err != NULL ? err : "Protocol error");
 		case IMAP_CMD_EOF:
 		default:
 			log_info("session end: client closed the connection");

@@ -341,12 +341,7 @@ do_login(struct session *s, const char *user, const char *pass,
     const char *mech)
 {
 	if (!user_name_ok(user) || strlen(pass) > AUTH_PASS_MAX) {
-		char buf[64];
-
-		/* Cost and log it as auth_login does any failure. */
-		log_info("auth: failed user=%s mech=%s",
-		    log_sanitize(buf, sizeof(buf), user), mech);
-		sleep((unsigned int)s->c->auth_delay);
+		auth_reject(s->c, user, mech);
 		goto failed;
 	}
 	/* as the login process, a success continues in the monitor */

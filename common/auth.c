@@ -553,6 +553,18 @@ auth_pause(const struct timespec *start, int delay)
 		;
 }
 
+void
+auth_reject(const struct config *c, const char *user, const char *mech)
+{
+	struct timespec start;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &start) == -1)
+		fatal("clock_gettime");
+	auth_log(AUTH_FAILED, user, mech,
+	    c->client_addr != NULL ? c->client_addr : "", "");
+	auth_pause(&start, c->auth_delay);
+}
+
 enum auth_result
 auth_login(const struct config *c, const char *user, const char *pass,
     const char *mech, struct auth_user *u)

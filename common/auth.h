@@ -49,6 +49,14 @@ enum auth_result auth_login(const struct config *c, const char *user,
 	    const char *pass, const char *mech, struct auth_user *u);
 
 /*
+ * A login refused before any backend saw it (a name or password no
+ * account can have): logged and delayed exactly as a wrong password, so
+ * that neither the reply, the log nor the timing tells the difference.
+ */
+void	auth_reject(const struct config *c, const char *user,
+	    const char *mech);
+
+/*
  * The invoking user (not root): for a session started by an ordinary
  * user, served without a password.  0 ok, -1 if the user is unknown.
  */

@@ -1,5 +1,6 @@
 /* IMAP command reader and tokenizer (RFC 3501 §4, §9; RFC 7888 literals). */
 #include <ctype.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -439,10 +440,16 @@ lex_line(struct imap_lex *lx, const char *p, const char *end, bool cont,
 						break;
 					if (*p != '"')
 						continue;
-					for (p++; p < end && *p != '"'; p++)
+					/* a header field name: printable
+					   ASCII (RFC 5322 §3.6.8) */
+					for (p++; p < end && *p != '"'; p++) {
 						if (*p == '\\' && p + 1 < end)
 							p++;
-					if (p == end)
+						if ((unsigned char)*p < 0x20 ||
+						    (unsigned char)*p >= 0x7f)
+							break;
+					}
+					if (p == end || *p != '"')
 						break;
 				}
 				if (p == end || *p != ']') {
@@ -765,8 +772,11 @@ imap_seqset_parse(const char *s, uint32_t star, struct imap_seqset *set)
 		}
 		/* '*' in an empty mailbox matches nothing */
 		if (!((s1 || s2) && star == 0)) {
-			if (set->n == IMAP_SEQSET_MAX)
-				goto bad;
+			if (set->n == IMAP_SEQSET_MAX) {
+				imap_seqset_free(set);
+				errno = E2BIG;
+				return -1;
+			}
 			if (lo == 0)
 				lo = 1;
 			set->r = xreallocarray(set->r, set->n + 1,
@@ -796,6 +806,7 @@ imap_seqset_parse(const char *s, uint32_t star, struct imap_seqset *set)
 	return 0;
 bad:
 	imap_seqset_free(set);
+	errno = EINVAL;
 	return -1;
 }
 

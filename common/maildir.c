@@ -109,6 +109,7 @@ struct mailbox {
 	int		 dfd, curfd, newfd, tmpfd;
 	bool		 readonly;
 	bool		 internal;	/* a destination's: claims nothing */
+	bool		 nospace_logged;	/* mb_degraded said so */
 	struct hslot	*htab;		/* linear probing, load <= 1/2 */
 	size_t		 hsize, hcount;
 	struct ment	**v;		/* the view, ascending UID */
@@ -141,6 +142,8 @@ struct ditem {
 	int		 srcfd;		/* directory the file is in now */
 	char		*srcname;
 	char		*base;		/* final base name */
+	struct mailbox	*srcmb;		/* mbox_dest_move: the source view */
+	struct ment	*srcent;	/* and its entry, gone once moved */
 	uint32_t	 flags, keywords;
 	uint64_t	 size;
 	int64_t		 date;
@@ -268,7 +271,15 @@ replace_file(int dfd, const char *name, const char *tmpname,
 {
 	int fd, save;
 
-	fd = openat(dfd, tmpname, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	/*
+	 * Callers hold the lock that guards tmpname: whatever is there is
+	 * left over (a writer killed before its rename) or planted (a
+	 * symlink pointing out of the mail root).  Remove it, then create
+	 * afresh, never following a link.
+	 */
+	if (unlinkat(dfd, tmpname, 0) == -1 && errno != ENOENT)
+		return -1;
+	fd = openat(dfd, tmpname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0600);
 	if (fd == -1)
 		return -1;
@@ -435,6 +446,15 @@ name_valid(const char *name)
 		}
 	}
 	if (depth > MAILBOX_DEPTH_MAX)
+		return false;
+	/*
+	 * The names of a Maildir's own directories.  Maildir++ keeps folders
+	 * in ".name", so they cannot collide here, but a layout with real
+	 * subdirectories would map them onto the folder's internals: refuse
+	 * them (as spelt; "Cur" is a folder like any other).
+	 */
+	if (strcmp(name, "cur") == 0 || strcmp(name, "new") == 0 ||
+	    strcmp(name, "tmp") == 0)
 		return false;
 	return true;
 }
@@ -822,7 +842,8 @@ ul_parse_line(struct mailbox *mb, const char *line)
 	    (p = parse_u64(p, &date)) == NULL || *p++ != ' ' || *p++ != ':')
 		return false;
 	base = p;
-	if (uid == 0 || uid > UINT32_MAX || *base == '\0' ||
+	/* UID 2^32-1 would make UIDNEXT wrap to 0 (and UIDs restart). */
+	if (uid == 0 || uid >= UINT32_MAX || *base == '\0' ||
 	    strlen(base) > NAME_MAX || strchr(base, '/') != NULL ||
 	    base[0] == '.' || date > INT64_MAX)
 		return false;
@@ -1283,6 +1304,27 @@ out:
 	return ret;
 }
 
+/*
+ * After mb_refresh failed: true if it failed only for want of space to
+ * record new UIDs (a full disk, a quota, a file-size limit) while the UID
+ * list is good and the directories were read.  The folder can then still
+ * be used as it is, with the new messages invisible until there is room:
+ * a user with a full disk must be able to read and delete mail to make
+ * some.
+ */
+static bool
+mb_degraded(struct mailbox *mb)
+{
+	if ((errno != ENOSPC && errno != EDQUOT && errno != EFBIG) ||
+	    mb->ul != UL_OK || mb->uidvalidity == 0)
+		return false;
+	if (!mb->nospace_logged)
+		log_warnx("store: %s: no room to give new messages UIDs; "
+		    "they stay invisible for now", mb->name);
+	mb->nospace_logged = true;
+	return true;
+}
+
 /* --- keywords -------------------------------------------------------- */
 
 static void
@@ -1665,7 +1707,8 @@ mbox_open(struct store *st, const char *name, bool readonly)
 	mb->readonly = readonly;
 	if (!readonly)
 		mb_clean_tmp(mb);
-	if (kw_read(mb) == -1 || mb_refresh(mb, 0) == -1) {
+	if (kw_read(mb) == -1 || (mb_refresh(mb, 0) == -1 &&
+	    !mb_degraded(mb))) {
 		mb_free(mb);
 		errno = EIO;
 		return NULL;
@@ -1935,7 +1978,7 @@ mbox_sync(struct mailbox *mb, bool allow_expunge,
 	struct ment *e;
 	uint32_t i;
 
-	if (mb_refresh(mb, 0) == -1)
+	if (mb_refresh(mb, 0) == -1 && !mb_degraded(mb))
 		return -1;
 	for (i = 0; i < mb->n; i++) {
 		e = mb->v[i];
@@ -2328,6 +2371,71 @@ mbox_dest_copy(struct mbox_dest *d, struct mailbox *src, uint32_t seq)
 	return 0;
 }
 
+/*
+ * MOVE: the file itself is renamed into the destination's cur/ (under a
+ * new base name) by the commit, so that a crash at any point leaves the
+ * message in exactly one folder.  Copying, committing and then expunging
+ * the source would leave it in both if killed between the two.
+ */
+int
+mbox_dest_move(struct mbox_dest *d, struct mailbox *src, uint32_t seq)
+{
+	struct ment *e;
+	struct stat sb, db;
+	const char *kwn[KEYWORDS_MAX];
+	char fn[NAME_MAX + 1], *name;
+	uint64_t w;
+	size_t nk = 0;
+	int k, sfd;
+
+	if (d->committed || d->curfd_w != -1) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (src->readonly) {
+		errno = EROFS;
+		return -1;
+	}
+	/* Another file system (a folder mounted elsewhere): copy. */
+	if (fstat(src->curfd, &sb) == -1 || fstat(d->mb->curfd, &db) == -1 ||
+	    sb.st_dev != db.st_dev)
+		return mbox_dest_copy(d, src, seq);
+	if ((e = mb_ent(src, seq)) == NULL)
+		return -1;
+	if (mbox_msg_size(src, seq, &w) == -1)
+		return -1;
+	/* Find the file (and its size for S=) as it is named now. */
+	for (k = 0;; k++) {
+		if (e->gone || k == 3) {
+			errno = ENOENT;
+			return -1;
+		}
+		if (ment_fname(e, fn, sizeof(fn)) == -1)
+			return -1;
+		sfd = e->innew ? src->newfd : src->curfd;
+		if (fstatat(sfd, fn, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+			break;
+		if (errno != ENOENT || !mb_refind(src, e))
+			return -1;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (k = 0; k < src->nkw; k++)
+		if ((e->sm.keywords & (1u << k)) && src->kw[k] != NULL)
+			kwn[nk++] = src->kw[k];
+	name = store_newname(d->mb->st);
+	dest_additem(d, sfd, xstrdup(fn),
+	    xasprintf("%s,S=%lld,W=%" PRIu64, name, (long long)sb.st_size, w),
+	    e->sm.flags, dest_keywords(d, kwn, nk), w,
+	    e->date != 0 ? e->date : sb.st_mtime);
+	free(name);
+	d->items[d->nitems - 1].srcmb = src;
+	d->items[d->nitems - 1].srcent = e;
+	return 0;
+}
+
 /* Queue message seq of src to be moved (renamed) at commit: INBOX rename. */
 static int
 dest_move(struct mbox_dest *d, struct mailbox *src, uint32_t seq)
@@ -2367,6 +2475,33 @@ mb_note_mine(const struct mailbox *dm, uint32_t first, uint32_t n)
 		    sizeof(*mb->mine));
 		mb->mine[mb->nmine][0] = first;
 		mb->mine[mb->nmine++][1] = first + n - 1;
+	}
+}
+
+/*
+ * Rename item it into cur/ of the destination.  A file being moved out of
+ * another folder may have been renamed there meanwhile (a flag change, a
+ * claim from new/): look for it again.  -1 with errno (ENOENT: expunged).
+ */
+static int
+dest_rename(struct mbox_dest *d, struct ditem *it)
+{
+	struct ment *e = it->srcent;
+	char fn[NAME_MAX + 1];
+	int tries;
+
+	for (tries = 0;; tries++) {
+		if (rename_noreplace(it->srcfd, it->srcname, d->mb->curfd,
+		    it->final) == 0)
+			return 0;
+		if (errno != ENOENT || e == NULL || tries == 3 ||
+		    !mb_refind(it->srcmb, e))
+			return -1;
+		if (ment_fname(e, fn, sizeof(fn)) == -1)
+			return -1;
+		free(it->srcname);
+		it->srcname = xstrdup(fn);
+		it->srcfd = e->innew ? it->srcmb->newfd : it->srcmb->curfd;
 	}
 }
 
@@ -2421,11 +2556,11 @@ mbox_dest_commit(struct mbox_dest *d, uint32_t *uidvalidity_r,
 		info_build(info, sizeof(info), NULL, it->flags, it->keywords);
 		free(it->final);
 		it->final = xasprintf("%s:%s", it->base, info);
-		if (rename_noreplace(it->srcfd, it->srcname, mb->curfd,
-		    it->final) == -1) {
+		if (dest_rename(d, it) == -1) {
 			save = errno;
-			log_warn("store: %s: moving %s into cur", mb->name,
-			    it->base);
+			if (save != ENOENT || it->srcent == NULL)
+				log_warn("store: %s: moving %s into cur",
+				    mb->name, it->base);
 			goto fail;
 		}
 		it->moved = true;
@@ -2451,8 +2586,12 @@ mbox_dest_commit(struct mbox_dest *d, uint32_t *uidvalidity_r,
 	mb_unlock(mb);
 	free(ents);
 	d->committed = true;
-	for (i = 0; i < d->nitems; i++)
+	for (i = 0; i < d->nitems; i++) {
 		d->items[i].moved = false;	/* now owned by the folder */
+		/* Moved out of the source: its view sees it expunged. */
+		if (d->items[i].srcent != NULL)
+			d->items[i].srcent->gone = 1;
+	}
 	mb_note_mine(mb, first, (uint32_t)d->nitems);
 	if (uidvalidity_r != NULL)
 		*uidvalidity_r = mb->uidvalidity;
@@ -2693,8 +2832,14 @@ rm_dir(int pfd, const char *dir)
 	int fd, r = 0;
 
 	fd = openat(pfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1)
-		return errno == ENOENT ? 0 : -1;
+	if (fd == -1) {
+		if (errno == ENOENT)
+			return 0;
+		/* A symlink (or a file) in its place: remove that only. */
+		if (errno == ELOOP || errno == ENOTDIR)
+			return unlinkat(pfd, dir, 0);
+		return -1;
+	}
 	if ((d = fdopendir(fd)) == NULL) {
 		close(fd);
 		return -1;
@@ -2724,8 +2869,12 @@ folder_clear(int pfd, const char *dir, bool keepdir)
 	fd = openat(pfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1)
 		return -1;
-	if (rm_dir(fd, "cur") == -1 || rm_dir(fd, "new") == -1 ||
-	    rm_dir(fd, "tmp") == -1)
+	/* All three, even if one fails: keep the leftovers small. */
+	if (rm_dir(fd, "cur") == -1)
+		r = -1;
+	if (rm_dir(fd, "new") == -1)
+		r = -1;
+	if (rm_dir(fd, "tmp") == -1)
 		r = -1;
 	if ((d = fdopendir(fd)) == NULL) {
 		close(fd);
@@ -2825,6 +2974,49 @@ out:
 	return r;
 }
 
+/*
+ * Remove what CREATE and DELETE leave behind when killed half-way: the
+ * hidden "..tmp-create.*" and "..tmp-delete.*" directories of the root.
+ * Only those untouched for an hour (by mtime: a rename does not change
+ * it, but two sessions removing the same leftovers at once do no harm).
+ */
+static void
+store_clean_trash(struct store *st)
+{
+	DIR *d;
+	struct dirent *de;
+	struct stat sb;
+	struct names nl = { NULL, 0, 0 };
+	time_t old = time(NULL) - 60 * 60;
+	size_t i;
+	int fd;
+
+	fd = openat(st->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1 || (d = fdopendir(fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, "..tmp-create.", 13) != 0 &&
+		    strncmp(de->d_name, "..tmp-delete.", 13) != 0)
+			continue;
+		if (fstatat(st->rootfd, de->d_name, &sb,
+		    AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(sb.st_mode) &&
+		    sb.st_mtime < old)
+			names_add(&nl, de->d_name);
+	}
+	closedir(d);
+	for (i = 0; i < nl.n; i++) {
+		if (folder_clear(st->rootfd, nl.v[i], false) == -1)
+			log_warn("store: removing %s", nl.v[i]);
+		else
+			log_info("store: removed %s, left by a killed "
+			    "session", nl.v[i]);
+	}
+	names_free(&nl);
+}
+
 int
 store_delete(struct store *st, const char *name)
 {
@@ -2872,6 +3064,7 @@ store_delete(struct store *st, const char *name)
 		r = 0;
 		goto out;
 	}
+	store_clean_trash(st);
 	/* Take it out of sight first, then remove it. */
 	trash = xasprintf("..tmp-delete.%ld.%u", (long)getpid(),
 	    ++st->counter);

@@ -313,6 +313,9 @@ add_child(struct mime_msg *m, struct mime_part *p, struct mime_part ***tail,
  * Split a multipart body at its delimiter lines (RFC 2046 §5.1.1).  The
  * line end before a delimiter belongs to it; preamble and epilogue are
  * ignored; a missing close delimiter ends the last part at the end.
+ * Once the message has MIME_PARTS_MAX parts, everything from the next
+ * part to the close delimiter (inner delimiters included) is one opaque
+ * part, so that its size and BODY[n] agree with what follows.
  */
 static void
 parse_children(struct mime_msg *m, struct mime_part *p, const char *b,
@@ -322,13 +325,14 @@ parse_children(struct mime_msg *m, struct mime_part *p, const char *b,
 	const char *base = m->base, *lf;
 	size_t i = p->body_off, end = p->body_off + p->body_len, le, dend;
 	size_t start = SIZE_MAX;
-	bool close;
+	bool close, rest = false;
 
 	while (i < end) {
 		lf = memchr(base + i, '\n', end - i);
 		le = lf == NULL ? end : (size_t)(lf - base) + 1;
 		if (base[i] == '-' &&
-		    is_delimiter(base + i, le - i, b, blen, &close)) {
+		    is_delimiter(base + i, le - i, b, blen, &close) &&
+		    (close || !rest)) {
 			if (start != SIZE_MAX) {
 				dend = i;
 				if (dend > start && base[dend - 1] == '\n') {
@@ -338,23 +342,19 @@ parse_children(struct mime_msg *m, struct mime_part *p, const char *b,
 						dend--;
 				}
 				add_child(m, p, &tail, start, dend, depth,
-				    false);
+				    rest);
 			}
 			start = SIZE_MAX;
 			if (close)
 				return;
 			start = le;
-			if (m->nparts >= MIME_PARTS_MAX) {
-				/* the rest is one opaque part */
-				add_child(m, p, &tail, start, end, depth,
-				    true);
-				return;
-			}
+			/* past the bound: the rest is one opaque part */
+			rest = m->nparts >= MIME_PARTS_MAX;
 		}
 		i = le;
 	}
 	if (start != SIZE_MAX)
-		add_child(m, p, &tail, start, end, depth, false);
+		add_child(m, p, &tail, start, end, depth, rest);
 }
 
 bool

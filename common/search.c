@@ -1,4 +1,5 @@
 /* IMAP SEARCH programs (RFC 3501 §6.4.4): parse into a tree, evaluate. */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -256,7 +257,8 @@ parse_key(struct parser *ps, const struct imap_arg *args, size_t n,
 			return NULL;
 		star = ps->mb != NULL ? mbox_count(ps->mb) : 0;
 		if (imap_seqset_parse(s, star, &node->set) == -1) {
-			ps->err = "Invalid sequence set";
+			ps->err = errno == E2BIG ? "Sequence set too long" :
+			    "Invalid sequence set";
 			free_node(node);
 			return NULL;
 		}
@@ -355,7 +357,8 @@ parse_key(struct parser *ps, const struct imap_arg *args, size_t n,
 		if (ps->mb != NULL && mbox_count(ps->mb) > 0)
 			star = mbox_msg(ps->mb, mbox_count(ps->mb))->uid;
 		if (imap_seqset_parse(args[*i].s, star, &node->set) == -1) {
-			ps->err = "Invalid UID set";
+			ps->err = errno == E2BIG ? "UID set too long" :
+			    "Invalid UID set";
 			free_node(node);
 			return NULL;
 		}

@@ -190,6 +190,15 @@ int	mbox_dest_end(struct mbox_dest *, uint32_t flags,
    link where possible). 0, or -1 with errno. */
 int	mbox_dest_copy(struct mbox_dest *, struct mailbox *src, uint32_t seq);
 /*
+ * The same for MOVE: the message itself leaves src at the commit, so that
+ * whatever happens (an error, a crash) it is in exactly one of the two
+ * folders.  After a successful commit src's view has it expunged: the
+ * caller's next mbox_expunge (want: the moved ones) or mbox_sync reports
+ * it.  src must stay open, not synced or expunged, until the commit.
+ * 0, or -1 with errno.
+ */
+int	mbox_dest_move(struct mbox_dest *, struct mailbox *src, uint32_t seq);
+/*
  * Make the added messages visible.  *uidvalidity_r and *first_uid_r give
  * their UIDs: first_uid .. first_uid + n - 1 in the order added.
  */

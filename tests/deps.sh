@@ -4,7 +4,7 @@
 set -eu
 
 build="gcc make libc6-dev libpam0g-dev libcrypt-dev"
-check="$build bats bats-assert bats-support bats-file socat systemd \
+check="$build bats bats-assert bats-support bats-file socat systemd valgrind \
 libpam-wrapper libnss-wrapper fetchmail isync python3 curl openssl procps \
 util-linux groff-base stunnel4 fail2ban"
 demo="$build systemd socat curl python3 openssl"

@@ -26,6 +26,7 @@
 #include "io.h"
 #include "bounds.h"
 #include "log.h"
+#include "mcache.h"
 #include "mime.h"
 #include "mutf7.h"
 #include "privsep.h"
@@ -1686,6 +1687,40 @@ cmd_expunge(struct session *s, struct imap_arg *a, size_t n, bool uid)
 	return reply(s, RP_OK, "EXPUNGE completed");
 }
 
+/* --- the message cache (mcache.h) for FETCH and SEARCH ---------------- */
+
+static struct mcache	*msg_cache;	/* of the folder last used */
+static struct mcache_buf msg_buf;	/* messages are read into it */
+
+/* The cache of the selected folder, brought up to date for a command. */
+static struct mcache *
+cache_begin(struct session *s)
+{
+	int dfd = mbox_dirfd(s->mb);
+	uint32_t v = mbox_uidvalidity(s->mb);
+
+	if (msg_cache != NULL && mcache_is(msg_cache, dfd, v)) {
+		mcache_refresh(msg_cache);
+		return msg_cache;
+	}
+	mcache_close(msg_cache);
+	msg_cache = mcache_open(dfd, v);
+	return msg_cache;
+}
+
+static bool
+cache_live(void *arg, uint32_t uid)
+{
+	return mbox_seq_of_uid(arg, uid) != 0;
+}
+
+/* Write what the command added; drop expunged messages' records. */
+static void
+cache_end(struct session *s)
+{
+	mcache_flush(msg_cache, cache_live, s->mb, mbox_count(s->mb));
+}
+
 static enum reply
 cmd_search(struct session *s, struct imap_arg *a, size_t n, bool uid)
 {
@@ -1708,6 +1743,8 @@ cmd_search(struct session *s, struct imap_arg *a, size_t n, bool uid)
 		return reply(s, RP_BAD, "Missing search keys");
 	if ((prog = search_parse(a + i, n - i, s->mb, &err)) == NULL)
 		return reply(s, RP_BAD, err);
+	if (search_reads_messages(prog))
+		search_set_cache(prog, cache_begin(s));
 	io_puts("* SEARCH");
 	count = mbox_count(s->mb);
 	for (seq = 1; seq <= count; seq++) {
@@ -1719,6 +1756,8 @@ cmd_search(struct session *s, struct imap_arg *a, size_t n, bool uid)
 			io_printf(" %u", m->uid);
 	}
 	io_puts("\r\n");
+	if (search_reads_messages(prog))
+		cache_end(s);
 	search_free(prog);
 	return reply(s, RP_OK, "SEARCH completed");
 }
@@ -1750,6 +1789,8 @@ struct fetch {
 	struct fetch_item	 items[FETCH_ITEMS_MAX];
 	size_t			 n;
 	bool			 need_parse;
+	bool			 need_msg;	/* a section: the message itself */
+	unsigned int		 need_cache;	/* MCACHE_* the items need */
 	bool			 set_seen;
 	bool			 has_flags, has_uid;
 };
@@ -1773,6 +1814,10 @@ fetch_add(struct fetch *f, enum fetch_kind kind)
 	f->items[f->n].kind = kind;
 	if (kind == FI_ENVELOPE || kind == FI_BODY || kind == FI_BODYSTRUCTURE)
 		f->need_parse = true;
+	if (kind == FI_ENVELOPE)
+		f->need_cache |= MCACHE_ENV;
+	if (kind == FI_BODY || kind == FI_BODYSTRUCTURE)
+		f->need_cache |= MCACHE_BODY;
 	if (kind == FI_FLAGS)
 		f->has_flags = true;
 	if (kind == FI_UID)
@@ -1841,6 +1886,7 @@ fetch_section(struct fetch *f, const char *s, const char *label,
 		}
 	}
 	f->need_parse = true;
+	f->need_msg = true;
 	if (!peek)
 		f->set_seen = true;
 	return 0;
@@ -1956,6 +2002,8 @@ fetch_one(struct session *s, struct fetch *f, uint32_t seq, bool uid)
 	struct mime_msg *msg = NULL;
 	struct store_msg *m;
 	struct sbuf env, body, bs;
+	struct mcache_ent ce;
+	bool cached = false, head;
 	char date[64];
 	uint64_t size = 0;
 	time_t t = 0;
@@ -1976,15 +2024,28 @@ fetch_one(struct session *s, struct fetch *f, uint32_t seq, bool uid)
 		    mbox_msg_date(s->mb, seq, &t) == -1)
 			goto gone;
 	}
-	if (f->need_parse) {
+	/*
+	 * ENVELOPE, BODY, BODYSTRUCTURE from the cache when it has them;
+	 * else parse (only the header for ENVELOPE alone) and add them.
+	 */
+	head = f->need_cache == MCACHE_ENV && !f->need_msg;
+	if (f->need_parse && !f->need_msg &&
+	    mcache_get(msg_cache, m->uid, f->need_cache, &ce))
+		cached = true;
+	else if (f->need_parse) {
 		if ((fd = mbox_msg_fd(s->mb, seq)) == -1)
 			goto gone;
-		msg = mime_parse_fd(fd);
+		msg = head ? mcache_parse_head_fd(&msg_buf, fd) :
+		    mcache_parse_fd(&msg_buf, fd);
 		(void)close(fd);
 		if (msg == NULL)
 			goto gone;
+		if (f->need_cache != 0 &&
+		    (mcache_get(msg_cache, m->uid, f->need_cache, &ce) ||
+		    mcache_put(msg_cache, m->uid, msg, head, &ce)))
+			cached = true;
 	}
-	for (i = 0; i < f->n; i++) {
+	for (i = 0; i < f->n && !cached; i++) {
 		int rc = 0;
 
 		if (f->items[i].kind == FI_ENVELOPE)
@@ -2031,15 +2092,25 @@ fetch_one(struct session *s, struct fetch *f, uint32_t seq, bool uid)
 			break;
 		case FI_ENVELOPE:
 			io_puts("ENVELOPE ");
-			io_write(env.s, env.len);
+			if (cached)
+				io_write(ce.envelope, ce.envelope_len);
+			else
+				io_write(env.s, env.len);
 			break;
 		case FI_BODY:
 			io_puts("BODY ");
-			io_write(body.s, body.len);
+			if (cached)
+				io_write(ce.body, ce.body_len);
+			else
+				io_write(body.s, body.len);
 			break;
 		case FI_BODYSTRUCTURE:
 			io_puts("BODYSTRUCTURE ");
-			io_write(bs.s, bs.len);
+			if (cached)
+				io_write(ce.bodystructure,
+				    ce.bodystructure_len);
+			else
+				io_write(bs.s, bs.len);
 			break;
 		case FI_UID:
 			io_printf("UID %u", m->uid);
@@ -2097,11 +2168,15 @@ cmd_fetch(struct session *s, struct imap_arg *a, size_t n, bool uid)
 		free(f);
 		return r;
 	}
+	if (f->need_cache != 0)
+		(void)cache_begin(s);
 	count = mbox_count(s->mb);
 	for (seq = 1; seq <= count; seq++)
 		if (seqset_has(s, &set, uid, seq) &&
 		    fetch_one(s, f, seq, uid) == -1)
 			gone = true;
+	if (f->need_cache != 0)
+		cache_end(s);
 	imap_seqset_free(&set);
 	fetch_free(f);
 	free(f);

@@ -180,4 +180,22 @@ _Static_assert(TIMEOUT_POP3_IDLE >= 10 * 60, "RFC 1939 §3");
  */
 #define PASSWD_LINE_MAX		4096
 
+/*
+ * The message cache (mcache.c, file imapd-cache).  A record holds one
+ * message's ENVELOPE, BODY, BODYSTRUCTURE and decoded search fields: a
+ * few KB for real mail, so 1 MiB leaves room for odd messages and a
+ * bigger one is simply not cached.  Decoded SEARCH header fields kept per
+ * field: 64 KiB (a longer field is matched by parsing).  Records are
+ * written in batches of MCACHE_PENDING_MAX.  The file is bounded at
+ * 512 MiB (about 200k messages of typical mail); past that it is not
+ * appended to and the next compaction starts it again.  Messages up to
+ * MCACHE_READ_MAX are read into a reused buffer rather than mapped
+ * (munmap costs more than copying a small message).
+ */
+#define MCACHE_RECORD_MAX	(1024 * 1024)
+#define MCACHE_HDR_MAX		(64 * 1024)
+#define MCACHE_PENDING_MAX	(256 * 1024)
+#define MCACHE_FILE_MAX		(512UL * 1024 * 1024)
+#define MCACHE_READ_MAX		(256 * 1024)
+
 #endif

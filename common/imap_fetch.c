@@ -46,6 +46,18 @@ struct emit {
 	size_t	left;
 };
 
+/* The header fields ENVELOPE uses: the first of each, found in one pass. */
+static const char *const env_names[] = {
+	"Date", "Subject", "From", "Sender", "Reply-To", "To", "Cc", "Bcc",
+	"In-Reply-To", "Message-ID"
+};
+#define ENV_NFIELDS	(sizeof(env_names) / sizeof(env_names[0]))
+
+struct env_fields {
+	struct mime_field	 f[ENV_NFIELDS];
+	bool			 have[ENV_NFIELDS];
+};
+
 static int	add_nstring(struct sbuf *, const char *, size_t);
 static size_t	addr_tokenize(const char *, size_t, struct atok **);
 static bool	tok_special(const struct atok *, int);
@@ -53,8 +65,8 @@ static void	tok_append(struct sbuf *, const struct atok *);
 static void	addr_mailbox(struct alist *, size_t *, bool);
 static void	addr_emit(struct alist *, const char *, size_t, const char *,
 		    size_t, const char *, size_t, const char *, size_t);
-static int	addr_field(struct mime_msg *, struct mime_part *,
-		    const char *, struct sbuf *, bool *);
+static int	addr_field(const struct env_fields *, const char *,
+		    struct sbuf *, bool *);
 static int	envelope(struct mime_msg *, struct mime_part *,
 		    struct sbuf *);
 static int	body(struct mime_msg *, struct mime_part *, struct sbuf *,
@@ -68,12 +80,88 @@ static void	emit(struct emit *, const char *, size_t);
 static void	emit_crlf(struct emit *, const char *, size_t);
 static void	sbuf_add_crlf(struct sbuf *, const char *, size_t);
 
+/*
+ * A string as imap_sbuf_string writes it; short plain text (no CR, LF,
+ * NUL or 8-bit, so surely a quoted string) is quoted here in runs rather
+ * than an octet at a time.
+ */
 static int
 add_nstring(struct sbuf *sb, const char *s, size_t len)
 {
+	size_t i, start;
+	unsigned char c;
+
 	if (s == NULL)
-		return sbuf_adds(sb, "NIL");
-	return imap_sbuf_string(sb, s, len);
+		return sbuf_add(sb, "NIL", 3);
+	if (len >= 256)
+		return imap_sbuf_string(sb, s, len);
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)s[i];
+		if (c == '\0' || c == '\r' || c == '\n' || c >= 0x80)
+			return imap_sbuf_string(sb, s, len);
+	}
+	if (sbuf_add(sb, "\"", 1) == -1)
+		return -1;
+	for (i = start = 0; i < len; i++) {
+		if (s[i] != '"' && s[i] != '\\')
+			continue;
+		if (sbuf_add(sb, s + start, i - start) == -1 ||
+		    sbuf_add(sb, "\\", 1) == -1)
+			return -1;
+		start = i;
+	}
+	if (sbuf_add(sb, s + start, len - start) == -1)
+		return -1;
+	return sbuf_add(sb, "\"", 1);
+}
+
+/* " <n>" (what sbuf_addf(" %zu") writes, without the printf). */
+static int
+add_num(struct sbuf *sb, size_t n)
+{
+	char buf[24];
+	size_t i = sizeof(buf);
+
+	do {
+		buf[--i] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n > 0);
+	buf[--i] = ' ';
+	return sbuf_add(sb, buf + i, sizeof(buf) - i);
+}
+
+/* Fill ef from p's header in one pass (as mime_field_find would). */
+static void
+env_fields(struct mime_msg *m, struct mime_part *p, struct env_fields *ef)
+{
+	struct mime_field f;
+	size_t pos = 0, k, left = ENV_NFIELDS;
+
+	memset(ef->have, 0, sizeof(ef->have));
+	while (left > 0 && mime_field_next(m->base + p->hdr_off, p->hdr_len,
+	    &pos, &f)) {
+		for (k = 0; k < ENV_NFIELDS; k++) {
+			if (ef->have[k] || strlen(env_names[k]) != f.namelen ||
+			    strncasecmp(env_names[k], f.name, f.namelen) != 0)
+				continue;
+			ef->f[k] = f;
+			ef->have[k] = true;
+			left--;
+			break;
+		}
+	}
+}
+
+/* The field called name (one of env_names), or NULL. */
+static const struct mime_field *
+env_field(const struct env_fields *ef, const char *name)
+{
+	size_t k;
+
+	for (k = 0; k < ENV_NFIELDS; k++)
+		if (strcmp(env_names[k], name) == 0)
+			return ef->have[k] ? &ef->f[k] : NULL;
+	return NULL;
 }
 
 static int
@@ -288,9 +376,10 @@ addr_mailbox(struct alist *al, size_t *ip, bool in_group)
 
 /* The address list of field name; *empty_r when there is none. */
 static int
-addr_field(struct mime_msg *m, struct mime_part *p, const char *fname,
-    struct sbuf *sb, bool *empty_r)
+addr_field(const struct env_fields *ef, const char *fname, struct sbuf *sb,
+    bool *empty_r)
 {
+	const struct mime_field *fp;
 	struct mime_field f;
 	struct alist al;
 	struct sbuf list, gname;
@@ -298,8 +387,9 @@ addr_field(struct mime_msg *m, struct mime_part *p, const char *fname,
 	char *v;
 
 	*empty_r = true;
-	if (!mime_field_find(m, p, fname, &f))
+	if ((fp = env_field(ef, fname)) == NULL)
 		return 0;
+	f = *fp;
 	v = mime_unfold(f.value, f.valuelen, &vlen);
 	memset(&al, 0, sizeof(al));
 	al.n = addr_tokenize(v, vlen, &al.t);
@@ -359,17 +449,16 @@ addr_field(struct mime_msg *m, struct mime_part *p, const char *fname,
 }
 
 static int
-string_field(struct mime_msg *m, struct mime_part *p, const char *fname,
-    struct sbuf *sb)
+string_field(const struct env_fields *ef, const char *fname, struct sbuf *sb)
 {
-	struct mime_field f;
+	const struct mime_field *f;
 	size_t vlen;
 	char *v;
 	int r;
 
-	if (!mime_field_find(m, p, fname, &f))
+	if ((f = env_field(ef, fname)) == NULL)
 		return sbuf_adds(sb, "NIL");
-	v = mime_unfold(f.value, f.valuelen, &vlen);
+	v = mime_unfold(f->value, f->valuelen, &vlen);
 	r = add_nstring(sb, v, vlen);
 	free(v);
 	return r;
@@ -379,16 +468,18 @@ string_field(struct mime_msg *m, struct mime_part *p, const char *fname,
 static int
 envelope(struct mime_msg *m, struct mime_part *p, struct sbuf *sb)
 {
+	struct env_fields ef;
 	struct sbuf from;
 	bool empty, from_empty;
 	int r = -1;
 
+	env_fields(m, p, &ef);
 	sbuf_init(&from, sb->max);
-	if (addr_field(m, p, "From", &from, &from_empty) == -1)
+	if (addr_field(&ef, "From", &from, &from_empty) == -1)
 		goto out;
-	if (sbuf_addc(sb, '(') == -1 || string_field(m, p, "Date", sb) == -1 ||
+	if (sbuf_addc(sb, '(') == -1 || string_field(&ef, "Date", sb) == -1 ||
 	    sbuf_addc(sb, ' ') == -1 ||
-	    string_field(m, p, "Subject", sb) == -1 ||
+	    string_field(&ef, "Subject", sb) == -1 ||
 	    sbuf_addc(sb, ' ') == -1)
 		goto out;
 	if ((from_empty ? sbuf_adds(sb, "NIL") :
@@ -396,30 +487,30 @@ envelope(struct mime_msg *m, struct mime_part *p, struct sbuf *sb)
 		goto out;
 	/* Sender and Reply-To absent or empty: the From value */
 	if (sbuf_addc(sb, ' ') == -1 ||
-	    addr_field(m, p, "Sender", sb, &empty) == -1)
+	    addr_field(&ef, "Sender", sb, &empty) == -1)
 		goto out;
 	if (empty && (from_empty ? sbuf_adds(sb, "NIL") :
 	    sbuf_add(sb, from.s, from.len)) == -1)
 		goto out;
 	if (sbuf_addc(sb, ' ') == -1 ||
-	    addr_field(m, p, "Reply-To", sb, &empty) == -1)
+	    addr_field(&ef, "Reply-To", sb, &empty) == -1)
 		goto out;
 	if (empty && (from_empty ? sbuf_adds(sb, "NIL") :
 	    sbuf_add(sb, from.s, from.len)) == -1)
 		goto out;
-	if (sbuf_addc(sb, ' ') == -1 || addr_field(m, p, "To", sb, &empty) ||
+	if (sbuf_addc(sb, ' ') == -1 || addr_field(&ef, "To", sb, &empty) ||
 	    (empty && sbuf_adds(sb, "NIL") == -1))
 		goto out;
-	if (sbuf_addc(sb, ' ') == -1 || addr_field(m, p, "Cc", sb, &empty) ||
+	if (sbuf_addc(sb, ' ') == -1 || addr_field(&ef, "Cc", sb, &empty) ||
 	    (empty && sbuf_adds(sb, "NIL") == -1))
 		goto out;
-	if (sbuf_addc(sb, ' ') == -1 || addr_field(m, p, "Bcc", sb, &empty) ||
+	if (sbuf_addc(sb, ' ') == -1 || addr_field(&ef, "Bcc", sb, &empty) ||
 	    (empty && sbuf_adds(sb, "NIL") == -1))
 		goto out;
 	if (sbuf_addc(sb, ' ') == -1 ||
-	    string_field(m, p, "In-Reply-To", sb) == -1 ||
+	    string_field(&ef, "In-Reply-To", sb) == -1 ||
 	    sbuf_addc(sb, ' ') == -1 ||
-	    string_field(m, p, "Message-ID", sb) == -1 ||
+	    string_field(&ef, "Message-ID", sb) == -1 ||
 	    sbuf_addc(sb, ')') == -1)
 		goto out;
 	r = 0;
@@ -553,15 +644,15 @@ body(struct mime_msg *m, struct mime_part *p, struct sbuf *sb, bool ext,
 	    add_cstring(sb, p->description) == -1 ||
 	    sbuf_addc(sb, ' ') == -1 ||
 	    add_cstring(sb, p->encoding == NULL ? "7bit" : p->encoding) == -1 ||
-	    sbuf_addf(sb, " %zu", p->body_size) == -1)
+	    add_num(sb, p->body_size) == -1)
 		return -1;
 	if (p->rfc822 && p->msg != NULL) {
 		if (sbuf_addc(sb, ' ') == -1 || envelope(m, p->msg, sb) == -1 ||
 		    sbuf_addc(sb, ' ') == -1 ||
 		    body(m, p->msg, sb, ext, depth + 1) == -1 ||
-		    sbuf_addf(sb, " %zu", p->body_lines) == -1)
+		    add_num(sb, p->body_lines) == -1)
 			return -1;
-	} else if (p->text && sbuf_addf(sb, " %zu", p->body_lines) == -1)
+	} else if (p->text && add_num(sb, p->body_lines) == -1)
 		return -1;
 	if (ext && (sbuf_addc(sb, ' ') == -1 || add_cstring(sb, p->md5) == -1 ||
 	    sbuf_addc(sb, ' ') == -1 || body_ext(sb, p) == -1))

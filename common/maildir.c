@@ -3328,3 +3328,10 @@ store_status(struct store *st, const char *name, struct mbox_status *ms)
 	mbox_close(mb);
 	return 0;
 }
+
+/* The folder's directory (for the message cache, mcache.h). */
+int
+mbox_dirfd(const struct mailbox *mb)
+{
+	return mb->dfd;
+}

@@ -68,7 +68,6 @@ static void	rfc2231_merge(struct mime_param **, size_t *);
 static const char *param_get(const struct mime_param *, size_t,
 		    const char *);
 static void	set_default_type(struct mime_part *, bool);
-static void	fold(char *, size_t);
 static void	matcher_init(struct matcher *, const char *);
 static void	matcher_feed(struct matcher *, const char *, size_t);
 static void	matcher_reset(struct matcher *);
@@ -916,6 +915,35 @@ decode_feed(struct decoder *d, const char *p, size_t len, bool last,
 	return o;
 }
 
+/* Content-Transfer-Encoding of a part: ENC_*. */
+static int
+part_encoding(const struct mime_part *p)
+{
+	if (p->encoding != NULL && strcasecmp(p->encoding,
+	    "quoted-printable") == 0)
+		return ENC_QP;
+	if (p->encoding != NULL && strcasecmp(p->encoding, "base64") == 0)
+		return ENC_BASE64;
+	return ENC_NONE;
+}
+
+bool
+mime_body_encoded(const struct mime_part *p)
+{
+	return part_encoding(p) != ENC_NONE;
+}
+
+size_t
+mime_body_decode(const struct mime_part *p, const char *src, size_t len,
+    char *out)
+{
+	struct decoder d;
+
+	memset(&d, 0, sizeof(d));
+	d.enc = part_encoding(p);
+	return decode_feed(&d, src, len, true, out);
+}
+
 /*
  * An RFC 2047 encoded word "=?charset?E?text?=" at v[i]: its parts and
  * where it ends.
@@ -998,9 +1026,8 @@ mime_decode_words(const char *v, size_t len, struct sbuf *sb)
 
 /* Matching */
 
-/* ASCII and Latin-1 letters (U+00C0..U+00DE but U+00D7) to lower case. */
-static void
-fold(char *s, size_t n)
+void
+mime_fold(char *s, size_t n)
 {
 	size_t i;
 	unsigned char c;
@@ -1023,7 +1050,7 @@ matcher_init(struct matcher *mt, const char *needle)
 {
 	mt->nlen = strlen(needle);
 	mt->needle = xstrndup(needle, mt->nlen);
-	fold(mt->needle, mt->nlen);
+	mime_fold(mt->needle, mt->nlen);
 	sbuf_init(&mt->win, mt->nlen + MIME_UTF8_MAX);
 	mt->found = mt->nlen == 0;
 }
@@ -1053,7 +1080,7 @@ matcher_feed(struct matcher *mt, const char *p, size_t len)
 			return;
 		p += take;
 		len -= take;
-		fold(mt->win.s, mt->win.len);
+		mime_fold(mt->win.s, mt->win.len);
 		if (memmem(mt->win.s, mt->win.len, mt->needle, mt->nlen) !=
 		    NULL) {
 			mt->found = true;
@@ -1117,11 +1144,7 @@ match_part_text(struct mime_msg *m, struct mime_part *p, struct matcher *mt)
 	bool last;
 
 	memset(&d, 0, sizeof(d));
-	if (p->encoding != NULL && strcasecmp(p->encoding,
-	    "quoted-printable") == 0)
-		d.enc = ENC_QP;
-	else if (p->encoding != NULL && strcasecmp(p->encoding, "base64") == 0)
-		d.enc = ENC_BASE64;
+	d.enc = part_encoding(p);
 	cs = param_get(p->params, p->nparams, "charset");
 	cc = charset_open(cs, cs == NULL ? 0 : strlen(cs));
 	dec = d.enc == ENC_NONE ? NULL : xmalloc(MIME_CHUNK + 2);

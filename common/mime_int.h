@@ -1,6 +1,7 @@
 /*
- * Internals of the message parser shared by mime.c and imap_fetch.c only:
- * the part tree, header field iteration and structured-field helpers.
+ * Internals of the message parser shared by mime.c, imap_fetch.c,
+ * search.c and mcache.c: the part tree, header field iteration,
+ * structured-field helpers and the decoding SEARCH relies on.
  */
 #ifndef MIME_INT_H
 #define MIME_INT_H
@@ -83,6 +84,19 @@ bool	mime_field_find(const struct mime_msg *, const struct mime_part *,
 char	*mime_unfold(const char *v, size_t len, size_t *len_r);
 /* Append the RFC 2047-decoded UTF-8 text of an unfolded value to sb. */
 int	mime_decode_words(const char *v, size_t len, struct sbuf *sb);
+/*
+ * Lower-case ASCII and Latin-1 letters (U+00C0..U+00DE but U+00D7) in
+ * UTF-8 text in place: how SEARCH compares strings.
+ */
+void	mime_fold(char *s, size_t n);
+/* Whether part p's body has a transfer encoding (quoted-printable, base64). */
+bool	mime_body_encoded(const struct mime_part *p);
+/*
+ * Decode len octets of part p's body at src by its transfer encoding, as
+ * SEARCH BODY does; out holds len + 2 octets.  Returns the length.
+ */
+size_t	mime_body_decode(const struct mime_part *p, const char *src,
+	    size_t len, char *out);
 /* Octets after CRLF conversion and text lines of a range. */
 void	mime_count(const char *p, size_t len, size_t *size_r,
 	    size_t *lines_r);

@@ -11,7 +11,10 @@
 #include "bounds.h"
 #include "date.h"
 #include "imap_lex.h"
+#include "mcache.h"
 #include "mime.h"
+#include "mime_int.h"
+#include "sbuf.h"
 #include "search.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -52,23 +55,36 @@ struct snode {
 	uint64_t		 num;
 	long			 day;	/* yyyymmdd */
 	char			*field, *needle;
+	char			*fneedle;	/* needle case-folded */
+	size_t			 flen;
+	size_t			 rare;	/* fneedle's rarest octet */
+	bool			 ascii;	/* fneedle is all ASCII */
+	int			 hdr;	/* MCH_* of field, or -1 */
 	struct imap_seqset	 set;
 	struct snode		**kids;	/* NOT: 1, OR: 2, AND: n */
 	size_t			 nkids;
 };
 
 struct search_prog {
-	struct snode	*root;
+	struct snode		*root;
+	struct mcache		*cache;	/* or NULL */
+	bool			 put;	/* fill the cache */
+	struct mcache_buf	 buf, hbuf;	/* message, header alone */
+	char			*dec;	/* a decoded body part */
+	size_t			 deccap;
+	struct sbuf		 hdr;	/* decoded header field */
 };
 
 struct parser {
 	struct mailbox	*mb;
 	size_t		 nkeys;
 	const char	*err;
+	bool		 cacheable;	/* a key the cache answers */
 };
 
 /* One message being matched: everything fetched at most once. */
 struct ctx {
+	struct search_prog	*prog;
 	struct mailbox		*mb;
 	uint32_t		 seq;
 	struct store_msg	*m;
@@ -78,6 +94,12 @@ struct ctx {
 	long			 iday, sday;
 	bool			 have_size;
 	uint64_t		 size;
+	bool			 ent_tried, have_ent;
+	struct mime_msg		*head;	/* the header alone */
+	bool			 head_tried, put_done;
+	int			 fd;	/* the message, or -1 */
+	bool			 fd_tried;
+	struct mcache_ent	 ent;
 };
 
 static const struct {
@@ -152,6 +174,7 @@ new_node(struct parser *ps, enum skey type, int cost)
 	n->type = type;
 	n->cost = cost;
 	n->kw = -1;
+	n->hdr = -1;
 	return n;
 }
 
@@ -167,6 +190,7 @@ free_node(struct snode *n)
 	free(n->kids);
 	free(n->field);
 	free(n->needle);
+	free(n->fneedle);
 	imap_seqset_free(&n->set);
 	free(n);
 }
@@ -216,6 +240,55 @@ string_arg(struct parser *ps, const struct imap_arg *args, size_t n,
 		return NULL;
 	}
 	return args[(*i)++].s;
+}
+
+/* How common an octet is in mail text (lower: rarer), for fast matching. */
+static int
+octet_rank(unsigned char c)
+{
+	static const char common[] = " etaoinsrhldcumfpgwybvkxjqz";
+	const char *p;
+
+	if (c == '\0')
+		return 0;
+	if ((p = strchr(common, c)) != NULL)
+		return 100 - (int)(p - common);
+	if (c >= '0' && c <= '9')
+		return 60;
+	return c >= 0x80 ? 10 : 50;
+}
+
+/*
+ * Header keys the cache can answer: note the field's MCH_* index and
+ * fold the needle as mime.c folds the text it searches.
+ */
+static void
+header_node(struct parser *ps, struct snode *node)
+{
+	static const char *const names[MCH_N] = {
+		[MCH_SUBJECT] = "Subject", [MCH_FROM] = "From",
+		[MCH_TO] = "To", [MCH_CC] = "Cc", [MCH_BCC] = "Bcc"
+	};
+	int i;
+
+	node->flen = strlen(node->needle);
+	node->fneedle = xstrndup(node->needle, node->flen);
+	mime_fold(node->fneedle, node->flen);
+	node->ascii = true;
+	for (i = 0; i < (int)node->flen; i++) {
+		if ((unsigned char)node->fneedle[i] >= 0x80)
+			node->ascii = false;
+		if (octet_rank((unsigned char)node->fneedle[i]) <
+		    octet_rank((unsigned char)node->fneedle[node->rare]))
+			node->rare = (size_t)i;
+	}
+	if (node->type != SK_HEADER || node->field == NULL)
+		return;
+	for (i = 0; i < MCH_N; i++)
+		if (strcasecmp(node->field, names[i]) == 0) {
+			node->hdr = i;
+			ps->cacheable = true;
+		}
 }
 
 /* Parse the key at args[*i], advancing *i past it and its arguments. */
@@ -284,6 +357,7 @@ parse_key(struct parser *ps, const struct imap_arg *args, size_t n,
 		if (string_keys[k].field != NULL)
 			node->field = xstrdup(string_keys[k].field);
 		node->needle = xstrdup(s);
+		header_node(ps, node);
 		return node;
 	}
 	for (k = 0; k < NELEM(date_keys); k++) {
@@ -301,6 +375,8 @@ parse_key(struct parser *ps, const struct imap_arg *args, size_t n,
 			return NULL;
 		node->day = (tm.tm_year + 1900L) * 10000 +
 		    (tm.tm_mon + 1) * 100 + tm.tm_mday;
+		if (node->type >= SK_SENTBEFORE)
+			ps->cacheable = true;
 		return node;
 	}
 	if (strcasecmp(s, "HEADER") == 0) {
@@ -315,6 +391,7 @@ parse_key(struct parser *ps, const struct imap_arg *args, size_t n,
 			return NULL;
 		node->field = xstrdup(f);
 		node->needle = xstrdup(s);
+		header_node(ps, node);
 		return node;
 	}
 	if (strcasecmp(s, "KEYWORD") == 0 || strcasecmp(s, "UNKEYWORD") == 0) {
@@ -448,7 +525,56 @@ search_parse(const struct imap_arg *args, size_t n, struct mailbox *mb,
 	}
 	prog = xcalloc(1, sizeof(*prog));
 	prog->root = root;
+	prog->put = ps.cacheable;
+	sbuf_init(&prog->hdr, MIME_HEADER_MAX * 4);
 	return prog;
+}
+
+void
+search_set_cache(struct search_prog *prog, struct mcache *mc)
+{
+	prog->cache = mc;
+}
+
+bool
+search_reads_messages(const struct search_prog *prog)
+{
+	return prog->root->cost == COST_PARSE;
+}
+
+/* The message's cache entry, or NULL. */
+static struct mcache_ent *
+ctx_ent(struct ctx *c)
+{
+	if (!c->ent_tried) {
+		c->ent_tried = true;
+		c->have_ent = c->prog->cache != NULL &&
+		    mcache_get(c->prog->cache, c->m->uid, MCACHE_HDR,
+		    &c->ent);
+	}
+	return c->have_ent ? &c->ent : NULL;
+}
+
+/* A header search will want this message's entry again: add it. */
+static void
+ctx_put(struct ctx *c, struct mime_msg *m, bool head)
+{
+	if (c->put_done || !c->prog->put || c->prog->cache == NULL ||
+	    ctx_ent(c) != NULL)
+		return;
+	c->put_done = true;
+	(void)mcache_put(c->prog->cache, c->m->uid, m, head, NULL);
+}
+
+/* The message's file, opened at most once per message. */
+static int
+ctx_fd(struct ctx *c)
+{
+	if (!c->fd_tried) {
+		c->fd_tried = true;
+		c->fd = mbox_msg_fd(c->mb, c->seq);
+	}
+	return c->fd;
 }
 
 /* The parsed message, or NULL when it cannot be read. */
@@ -459,12 +585,30 @@ ctx_mime(struct ctx *c)
 
 	if (!c->mime_tried) {
 		c->mime_tried = true;
-		if ((fd = mbox_msg_fd(c->mb, c->seq)) != -1) {
-			c->mime = mime_parse_fd(fd);
-			(void)close(fd);
-		}
+		if ((fd = ctx_fd(c)) != -1)
+			c->mime = mcache_parse_fd(&c->prog->buf, fd);
+		if (c->mime != NULL)
+			ctx_put(c, c->mime, false);
 	}
 	return c->mime;
+}
+
+/* The message's top-level header parsed (the whole message if it was). */
+static struct mime_msg *
+ctx_head(struct ctx *c)
+{
+	int fd;
+
+	if (c->mime != NULL)
+		return c->mime;
+	if (!c->head_tried) {
+		c->head_tried = true;
+		if ((fd = ctx_fd(c)) != -1)
+			c->head = mcache_parse_head_fd(&c->prog->hbuf, fd);
+		if (c->head != NULL)
+			ctx_put(c, c->head, true);
+	}
+	return c->head;
 }
 
 static bool
@@ -490,7 +634,13 @@ ctx_sday(struct ctx *c, long *day_r)
 
 	if (!c->have_sday) {
 		/* the day as the Date: field writes it, in its own zone */
-		if ((m = ctx_mime(c)) != NULL && mime_date_day(m, &c->sday) == 0)
+		if (ctx_ent(c) != NULL && c->ent.sent_day >= 0)
+			c->sday = c->ent.sent_day;
+		else if (ctx_ent(c) != NULL) {
+			if (!ctx_iday(c, &c->sday))
+				return false;
+		} else if ((m = ctx_head(c)) != NULL &&
+		    mime_date_day(m, &c->sday) == 0)
 			;
 		else if (!ctx_iday(c, &c->sday))
 			return false;
@@ -498,6 +648,191 @@ ctx_sday(struct ctx *c, long *day_r)
 	}
 	*day_r = c->sday;
 	return true;
+}
+
+/*
+ * Fast TEXT and BODY for an ASCII needle: the same answer as
+ * mime_match_text/body, which decode every text part to UTF-8 and fold
+ * it, without the copies.  An ASCII needle matches the UTF-8 conversion
+ * of an ASCII-compatible charset exactly where it matches the octets, so
+ * such parts are searched as they are (after their transfer encoding);
+ * a part in another charset sends the message to the slow path.
+ */
+
+/* fneedle (ASCII, folded) in p[0..len), ignoring ASCII case. */
+static bool
+fast_find(const struct snode *n, const char *p, size_t len)
+{
+	const char *s, *last, *a, *b, *c;
+	unsigned char lo, up;
+	size_t j;
+
+	if (n->flen == 0)
+		return true;
+	if (len < n->flen)
+		return false;
+	lo = (unsigned char)n->fneedle[n->rare];
+	up = lo >= 'a' && lo <= 'z' ? (unsigned char)(lo - 32) : lo;
+	s = p + n->rare;
+	last = p + (len - n->flen) + n->rare;	/* the last candidate */
+	while (s <= last) {
+		a = memchr(s, lo, (size_t)(last - s) + 1);
+		b = up == lo ? NULL : memchr(s, up,
+		    (size_t)((a != NULL ? a : last + 1) - s));
+		if ((c = b != NULL ? b : a) == NULL)
+			return false;
+		for (j = 0; j < n->flen; j++) {
+			unsigned char x = (unsigned char)c[j - n->rare];
+
+			if (x >= 'A' && x <= 'Z')
+				x += 32;
+			if (x != (unsigned char)n->fneedle[j])
+				break;
+		}
+		if (j == n->flen)
+			return true;
+		s = c + 1;
+	}
+	return false;
+}
+
+/* Charsets whose UTF-8 conversion keeps every ASCII octet in place. */
+static bool
+ascii_charset(const char *cs)
+{
+	if (cs == NULL || *cs == '\0' || strcasecmp(cs, "us-ascii") == 0 ||
+	    strcasecmp(cs, "ascii") == 0 || strcasecmp(cs, "utf-8") == 0 ||
+	    strcasecmp(cs, "utf8") == 0)
+		return true;
+	return strncasecmp(cs, "iso-8859-", 9) == 0 ||
+	    strncasecmp(cs, "windows-125", 11) == 0 ||
+	    strncasecmp(cs, "koi8-", 5) == 0;
+}
+
+enum { FM_NO, FM_YES, FM_SLOW };
+
+/* One text part's body: FM_YES, FM_NO, or FM_SLOW (cannot tell here). */
+static int
+fast_part(struct search_prog *prog, const struct snode *n,
+    const struct mime_msg *m, const struct mime_part *p)
+{
+	const char *src = m->base + p->body_off, *cs = NULL;
+	size_t i, len = p->body_len;
+
+	for (i = 0; i < p->nparams; i++)
+		if (strcasecmp(p->params[i].name, "charset") == 0) {
+			cs = p->params[i].value;
+			break;
+		}
+	if (!ascii_charset(cs))
+		return FM_SLOW;
+	if (mime_body_encoded(p)) {
+		if (len + 2 > prog->deccap) {
+			free(prog->dec);
+			prog->deccap = len + 2 < 65536 ? 65536 : len + 2;
+			prog->dec = xmalloc(prog->deccap);
+		}
+		len = mime_body_decode(p, src, len, prog->dec);
+		src = prog->dec;
+	}
+	return fast_find(n, src, len) ? FM_YES : FM_NO;
+}
+
+/* The text parts under p, as mime.c's match_body walks them. */
+static int
+fast_body(struct search_prog *prog, const struct snode *n,
+    const struct mime_msg *m, const struct mime_part *p, int depth)
+{
+	const struct mime_part *k;
+	int r, res = FM_NO;
+
+	if (depth > MIME_DEPTH_MAX + 1)
+		return FM_NO;
+	if (p->multipart) {
+		for (k = p->children; k != NULL; k = k->next) {
+			if ((r = fast_body(prog, n, m, k, depth + 1)) == FM_YES)
+				return FM_YES;
+			if (r == FM_SLOW)
+				res = FM_SLOW;
+		}
+		return res;
+	}
+	if (p->rfc822 && p->msg != NULL)
+		return fast_body(prog, n, m, p->msg, depth + 1);
+	if (p->text)
+		return fast_part(prog, n, m, p);
+	return FM_NO;
+}
+
+/* A value that unfolding and RFC 2047 decoding leave as it is, up to
+   folds (a line end and white space) and white space at its ends. */
+static bool
+plain_value(const char *v, size_t len)
+{
+	const char *cr;
+
+	if (len > MIME_HEADER_MAX || memchr(v, '\0', len) != NULL ||
+	    memmem(v, len, "=?", 2) != NULL)
+		return false;
+	for (cr = v; (cr = memchr(cr, '\r', len - (size_t)(cr - v))) != NULL;
+	    cr++)
+		if (cr + 1 == v + len || cr[1] != '\n')
+			return false;
+	return true;
+}
+
+/*
+ * The top-level header as mime.c's TEXT sees it: "name: value" per field,
+ * the value unfolded and RFC 2047-decoded.  A plain_value is its own
+ * decoding but for folds and white space, which a needle without white
+ * space or ':' cannot span; other fields are decoded.
+ */
+static bool
+fast_header(struct search_prog *prog, const struct snode *n,
+    const struct mime_msg *m)
+{
+	const struct mime_part *p = m->root;
+	struct mime_field f;
+	size_t pos = 0, vlen;
+	bool plain_needle;
+	char *v;
+
+	plain_needle = strpbrk(n->fneedle, " \t\r\n:") == NULL;
+	while (mime_field_next(m->base + p->hdr_off, p->hdr_len, &pos, &f)) {
+		if (plain_needle && plain_value(f.value, f.valuelen)) {
+			if (fast_find(n, f.name, f.namelen) ||
+			    fast_find(n, f.value, f.valuelen))
+				return true;
+			continue;
+		}
+		sbuf_reset(&prog->hdr);
+		(void)sbuf_add(&prog->hdr, f.name, f.namelen);
+		(void)sbuf_add(&prog->hdr, ": ", 2);
+		v = mime_unfold(f.value, f.valuelen, &vlen);
+		(void)mime_decode_words(v, vlen, &prog->hdr);
+		free(v);
+		if (prog->hdr.s != NULL && fast_find(n, prog->hdr.s,
+		    prog->hdr.len))
+			return true;
+	}
+	return false;
+}
+
+/* SEARCH TEXT (text) or BODY. */
+static bool
+match_text(struct search_prog *prog, const struct snode *n,
+    struct mime_msg *m, bool text)
+{
+	int r;
+
+	if (!n->ascii)
+		return text ? mime_match_text(m, n->needle) :
+		    mime_match_body(m, n->needle);
+	if (n->flen == 0 || (text && fast_header(prog, n, m)))
+		return true;
+	if ((r = fast_body(prog, n, m, m->root, 0)) != FM_SLOW)
+		return r == FM_YES;
+	return mime_match_body(m, n->needle);
 }
 
 static bool
@@ -554,17 +889,21 @@ eval(struct snode *n, struct ctx *c)
 			return day == n->day;
 		return day >= n->day;
 	case SK_HEADER:
-		if ((m = ctx_mime(c)) == NULL)
+		if (n->hdr >= 0 && ctx_ent(c) != NULL) {
+			if (n->flen == 0)
+				return c->ent.hdr_len[n->hdr] > 0;
+			return memmem(c->ent.hdr[n->hdr],
+			    c->ent.hdr_len[n->hdr], n->fneedle,
+			    n->flen) != NULL;
+		}
+		if ((m = ctx_head(c)) == NULL)
 			return false;
 		return mime_match_header(m, n->field, n->needle);
 	case SK_BODY:
-		if ((m = ctx_mime(c)) == NULL)
-			return false;
-		return mime_match_body(m, n->needle);
 	case SK_TEXT:
 		if ((m = ctx_mime(c)) == NULL)
 			return false;
-		return mime_match_text(m, n->needle);
+		return match_text(c->prog, n, m, n->type == SK_TEXT);
 	case SK_NOT:
 		return !eval(n->kids[0], c);
 	case SK_OR:
@@ -585,6 +924,8 @@ search_match(struct search_prog *prog, struct mailbox *mb, uint32_t seq)
 	bool r;
 
 	memset(&c, 0, sizeof(c));
+	c.fd = -1;
+	c.prog = prog;
 	c.mb = mb;
 	c.seq = seq;
 	if ((c.m = mbox_msg(mb, seq)) == NULL)
@@ -592,6 +933,10 @@ search_match(struct search_prog *prog, struct mailbox *mb, uint32_t seq)
 	r = eval(prog->root, &c);
 	if (c.mime != NULL)
 		mime_free(c.mime);
+	if (c.head != NULL)
+		mime_free(c.head);
+	if (c.fd != -1)
+		(void)close(c.fd);
 	return r;
 }
 
@@ -601,5 +946,9 @@ search_free(struct search_prog *prog)
 	if (prog == NULL)
 		return;
 	free_node(prog->root);
+	mcache_buf_free(&prog->buf);
+	mcache_buf_free(&prog->hbuf);
+	free(prog->dec);
+	sbuf_free(&prog->hdr);
 	free(prog);
 }

@@ -31,4 +31,14 @@ bool	search_match(struct search_prog *, struct mailbox *mb, uint32_t seq);
 
 void	search_free(struct search_prog *);
 
+/*
+ * Answer header keys (SUBJECT, FROM, TO, CC, BCC, HEADER of those, the
+ * SENT* dates) from the message cache mc (mcache.h) where it has the
+ * message, and add the messages this program parses to it.  Optional.
+ */
+struct mcache;
+void	search_set_cache(struct search_prog *, struct mcache *mc);
+/* True if some key may need a message's content (header or body). */
+bool	search_reads_messages(const struct search_prog *);
+
 #endif

@@ -206,4 +206,11 @@ int	mbox_dest_commit(struct mbox_dest *, uint32_t *uidvalidity_r,
 	    uint32_t *first_uid_r);
 void	mbox_dest_close(struct mbox_dest *);
 
+/*
+ * The open folder's directory descriptor, owned by the mailbox (valid
+ * until mbox_close): where per-folder files such as the message cache
+ * (mcache.h) live.
+ */
+int	mbox_dirfd(const struct mailbox *);
+
 #endif

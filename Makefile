@@ -153,3 +153,20 @@ fuzz: $(FZ_NAMES:%=fuzz-run-%)
 .PHONY: fuzz fuzz-build deps-fuzz $(FZ_NAMES:%=fuzz-run-%)
 
 -include $(FZ_OBJ:.o=.d)
+
+# make bench: our imapd/pop3d against Dovecot on the same Maildirs
+# (bench/README).  Data is generated once into BENCH_DIR and reused.
+BENCH_SIZES ?= 1k 10k 100k
+BENCH_RUNS ?= 5
+BENCH_DIR ?= build-bench
+
+$(O)/benchexec $(O)/floorcat: $(O)/%: bench/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $<
+
+bench: all $(O)/benchexec $(O)/floorcat
+	@sh tests/deps.sh bench
+	python3 bench/bench.py --sizes "$(BENCH_SIZES)" --runs $(BENCH_RUNS) \
+	    --bin $(CURDIR)/$(O) --dir $(CURDIR)/$(BENCH_DIR)
+
+.PHONY: bench

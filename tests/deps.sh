@@ -9,13 +9,15 @@ libpam-wrapper libnss-wrapper fetchmail isync python3 curl openssl procps \
 util-linux groff-base stunnel4 fail2ban"
 demo="$build systemd socat curl python3 openssl"
 fuzz="$build clang libclang-rt-14-dev"
+bench="$build dovecot-imapd dovecot-pop3d python3 util-linux grep findutils"
 
 case "${1:-check}" in
 build) want=$build ;;
 check) want=$check ;;
 demo) want=$demo ;;
 fuzz) want=$fuzz ;;
-*) echo "usage: $0 build|check|demo|fuzz" >&2; exit 2 ;;
+bench) want=$bench ;;
+*) echo "usage: $0 build|check|demo|fuzz|bench" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -1,6 +1,7 @@
 /* Client I/O on fds 0 and 1: bounded reader, buffered writer, timeouts. */
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -22,6 +23,9 @@
 #define OUT_SIZE	(64 * 1024)
 
 static int	io_in = 0, io_out = 1, io_timeout;
+static bool	out_sock;	/* io_out is a socket: send(MSG_DONTWAIT) */
+
+static void	on_write_timer(int);
 static char	inbuf[IO_BUF_SIZE + 1];
 static size_t	in_start, in_end;
 static char	outbuf[OUT_SIZE];
@@ -40,7 +44,17 @@ io_init(int in, int out)
 	/* A file-size limit must fail the write (EFBIG), not kill us. */
 	(void)signal(SIGXFSZ, SIG_IGN);
 	in_start = in_end = out_len = 0;
-	if (fstat(out, &st) == 0 && S_ISSOCK(st.st_mode))
+	out_sock = fstat(out, &st) == 0 && S_ISSOCK(st.st_mode);
+	if (!out_sock) {
+		struct sigaction sa;
+
+		/* no SA_RESTART: the timer must interrupt a blocked write */
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_write_timer;
+		(void)sigemptyset(&sa.sa_mask);
+		(void)sigaction(SIGALRM, &sa, NULL);
+	}
+	if (out_sock)
 		(void)setsockopt(out, IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof(one));
 }
@@ -58,22 +72,84 @@ io_gone(const char *why)
 	exit(0);
 }
 
+/*
+ * Wait until out takes more octets; a client that stops reading is gone
+ * after the timeout.  The descriptor's flags are not changed (under
+ * inetd fds 0 and 1 share one open file).
+ */
+static void
+io_wait_out(void)
+{
+	struct pollfd pfd;
+	int r;
+
+	pfd.fd = io_out;
+	pfd.events = POLLOUT;
+	pfd.revents = 0;
+	r = poll(&pfd, 1, io_timeout > 0 ? io_timeout * 1000 : -1);
+	if (r == 0)
+		io_gone("write timeout");
+	if (r == -1 && errno != EINTR)
+		io_gone("write error");
+}
+
+static volatile sig_atomic_t write_expired;
+
+static void
+on_write_timer(int sig)
+{
+	(void)sig;
+	write_expired = 1;
+}
+
+/*
+ * write(2) to a descriptor that is not a socket (a pipe from a tunnel),
+ * which cannot be written without blocking unless its flags change: an
+ * interval timer interrupts a write blocked for the whole timeout.
+ */
+static ssize_t
+timed_write(const char *p, size_t n)
+{
+	struct itimerval it;
+	ssize_t w;
+	int e;
+
+	if (io_timeout <= 0)
+		return write(io_out, p, n);
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_sec = io_timeout;
+	write_expired = 0;
+	(void)setitimer(ITIMER_REAL, &it, NULL);
+	w = write(io_out, p, n);
+	e = errno;
+	it.it_value.tv_sec = 0;
+	(void)setitimer(ITIMER_REAL, &it, NULL);
+	if (w == -1 && e == EINTR && write_expired)
+		io_gone("write timeout");
+	errno = e;
+	return w;
+}
+
+/*
+ * Write all of p.  A socket is written with MSG_DONTWAIT and waited for
+ * with poll; anything else under timed_write.  Either way a client that
+ * stops reading is gone after the timeout.
+ */
 static void
 io_write_all(const char *p, size_t n)
 {
 	ssize_t w;
 
 	while (n > 0) {
-		w = write(io_out, p, n);
+		if (out_sock)
+			w = send(io_out, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		else
+			w = timed_write(p, n);
 		if (w == -1) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN) {
-				struct pollfd pfd = { io_out, POLLOUT, 0 };
-				int t = io_timeout > 0 ? io_timeout * 1000 : -1;
-
-				if (poll(&pfd, 1, t) == 0)
-					io_gone("write timeout");
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				io_wait_out();
 				continue;
 			}
 			io_gone(errno == EPIPE || errno == ECONNRESET ?

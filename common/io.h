@@ -1,7 +1,8 @@
 /*
  * Client I/O on fds 0 and 1: a bounded line reader that keeps pipelined
  * bytes, exact reads for literals, an output buffer that is flushed before
- * every blocking read, and an idle timeout with poll().
+ * every blocking read, and one timeout for both directions: no input for
+ * that long, or a client that took no output for that long, ends it.
  *
  * A write error means the client is gone: io logs it once and exits the
  * process with status 0 (atexit handlers run, nothing is committed that a
@@ -25,7 +26,11 @@ enum {
 
 /* Use fds in and out; sets TCP_NODELAY when out is a TCP socket. */
 void	io_init(int in, int out);
-/* Seconds a read may wait for input (0: forever). */
+/*
+ * Seconds a read may wait for input, and a write for the client to take
+ * output (0: forever).  A write that times out ends the process as a
+ * write error does.
+ */
 void	io_set_timeout(int seconds);
 
 /*

@@ -414,3 +414,55 @@ f2b_matches() {
 		[ "$output" -eq "$2" ]
 	fi
 }
+
+# --- clients that stop reading ------------------------------------------
+
+@test "stalled client: a reader that stops reading is dropped at the timeout, over a pipe and a socket, without spinning" {
+	# a 3 MB message: its BODY[]/RETR fills any pipe or socket buffer
+	python3 -c '
+import sys
+sys.stdout.write("Subject: big\n\n" + ("x" * 76 + "\n") * 40000)' \
+	    > "$MAILDIR/cur/1.M1.big:2,S"
+	if is_root; then chown "$TEST_UID:$TEST_GID" "$MAILDIR/cur/1.M1.big:2,S"; fi
+	pyauth <<-EOF
+	$AUTH_PY
+	import resource, socket
+	def stall(binary, lines, sock):
+	    argv = [os.path.join(os.environ["BIN_DIR"], binary),
+	            "--passwd-file=" + os.environ["PASSWD"], "--auth-delay=0",
+	            "--allow-plaintext", "--idle-timeout=2"]
+	    data = "".join(l + "\r\n" for l in lines).encode()
+	    if sock:
+	        a, b = socket.socketpair()
+	        a.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+	        p = subprocess.Popen(argv, stdin=b, stdout=b,
+	                             stderr=subprocess.DEVNULL)
+	        b.close()
+	        a.sendall(data)
+	    else:
+	        p = subprocess.Popen(argv, stdin=subprocess.PIPE,
+	                             stdout=subprocess.PIPE,
+	                             stderr=subprocess.DEVNULL)
+	        p.stdin.write(data)
+	        p.stdin.flush()
+	    # never read: the server fills the buffer and must give up
+	    t0 = time.monotonic()
+	    try:
+	        rc = p.wait(20)
+	    except subprocess.TimeoutExpired:
+	        p.kill()
+	        check(False, "%s (socket=%s) still running after 20 s" % (binary, sock))
+	    took = time.monotonic() - t0
+	    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+	    check(rc == 0, "%s exit %r" % (binary, rc))
+	    check(1.5 <= took < 8, "%s (socket=%s) took %.1f s" % (binary, sock, took))
+	    return cpu.ru_utime + cpu.ru_stime
+	for sock in (False, True):
+	    stall("imapd", ["a LOGIN alice secret", "b SELECT INBOX",
+	                    "c FETCH 1 BODY[]", "d FETCH 1 BODY[]"], sock)
+	    stall("pop3d", ["USER alice", "PASS secret", "RETR 1", "RETR 1"], sock)
+	cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+	# eight sessions of which about 16 s were spent waiting: no spinning
+	check(cpu.ru_utime + cpu.ru_stime < 3, "CPU %.2f s" % (cpu.ru_utime + cpu.ru_stime))
+	EOF
+}

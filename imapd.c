@@ -61,6 +61,8 @@ enum reply {
 #define CMDF_UID	0x01	/* may follow "UID" */
 #define CMDF_NOEXPUNGE	0x02	/* no EXPUNGE after it (§7.4.1) */
 #define CMDF_APPEND	0x04	/* reads a message literal itself */
+#define CMDF_NOSYNC	0x08	/* built the view itself: its answer is
+				   that snapshot, changes come later */
 
 /* Bounds of this file. */
 #define FETCH_ITEMS_MAX		64	/* attributes in one FETCH */
@@ -2443,8 +2445,8 @@ static const struct command commands[] = {
 	{ "AUTHENTICATE", cmd_authenticate, ST_NOAUTH,	0 },
 	{ "LOGIN",	cmd_login,	ST_NOAUTH,	0 },
 	{ "ENABLE",	cmd_enable,	ST_AUTH,	0 },
-	{ "SELECT",	cmd_select,	ST_LOGGEDIN,	0 },
-	{ "EXAMINE",	cmd_examine,	ST_LOGGEDIN,	0 },
+	{ "SELECT",	cmd_select,	ST_LOGGEDIN,	CMDF_NOSYNC },
+	{ "EXAMINE",	cmd_examine,	ST_LOGGEDIN,	CMDF_NOSYNC },
 	{ "CREATE",	cmd_create,	ST_LOGGEDIN,	0 },
 	{ "DELETE",	cmd_delete,	ST_LOGGEDIN,	0 },
 	{ "RENAME",	cmd_rename,	ST_LOGGEDIN,	0 },
@@ -2537,7 +2539,8 @@ dispatch(struct session *s, struct imap_cmd *cmd, int rd)
 		append_refuse(s, &args[n - 1]);
 	if (r == RP_DONE)
 		return;
-	if (s->state == ST_SELECTED && r != RP_BAD && r != RP_LOGOUT)
+	if (s->state == ST_SELECTED && r != RP_BAD && r != RP_LOGOUT &&
+	    (c->flags & CMDF_NOSYNC) == 0)
 		session_sync(s, uid || (c->flags & CMDF_NOEXPUNGE) == 0);
 	switch (r) {
 	case RP_OK:

@@ -231,7 +231,7 @@ parse_part(struct mime_msg *m, struct mime_part *p, size_t off, size_t end,
     int depth, bool in_digest, bool leaf)
 {
 	const char *boundary;
-	size_t body, blen, dummy;
+	size_t body, blen;
 	bool descend;
 
 	body = header_end(m->base, off, end);
@@ -239,8 +239,6 @@ parse_part(struct mime_msg *m, struct mime_part *p, size_t off, size_t end,
 	p->hdr_len = body - off;
 	p->body_off = body;
 	p->body_len = end - body;
-	mime_count(m->base + off, p->hdr_len, &p->hdr_size, &dummy);
-	mime_count(m->base + body, p->body_len, &p->body_size, &p->body_lines);
 	parse_content(m, p, in_digest);
 
 	descend = !leaf && depth < MIME_DEPTH_MAX &&
@@ -252,23 +250,28 @@ parse_part(struct mime_msg *m, struct mime_part *p, size_t off, size_t end,
 			/* Dovecot and RFC 2046 practice: one opaque part */
 			set_default_type(p, false);
 			p->text = true;
+		} else {
+			/* BODYSTRUCTURE gives a multipart no size or lines:
+			   its children are counted, not the whole again. */
+			p->multipart = true;
+			parse_children(m, p, boundary, blen, depth);
 			return;
 		}
-		p->multipart = true;
-		parse_children(m, p, boundary, blen, depth);
 	} else if (strcasecmp(p->type, "message") == 0 &&
 	    strcasecmp(p->subtype, "rfc822") == 0) {
 		if (leaf) {
 			/* past a limit: an opaque part */
 			set_default_type(p, false);
 			p->text = true;
-			return;
+		} else {
+			p->rfc822 = true;
+			p->msg = part_new(m);
+			parse_part(m, p->msg, body, end, depth + 1, false,
+			    !descend);
 		}
-		p->rfc822 = true;
-		p->msg = part_new(m);
-		parse_part(m, p->msg, body, end, depth + 1, false, !descend);
 	} else if (strcasecmp(p->type, "text") == 0)
 		p->text = true;
+	mime_count(m->base + body, p->body_len, &p->body_size, &p->body_lines);
 }
 
 /* A line "--boundary" (open) or "--boundary--" (close, *close_r). */

@@ -32,7 +32,8 @@ struct mime_part {
 
 	size_t			 hdr_off, hdr_len;
 	size_t			 body_off, body_len;
-	size_t			 hdr_size, body_size, body_lines;
+	/* CRLF size and lines of the body; not set for a multipart */
+	size_t			 body_size, body_lines;
 
 	bool			 multipart;	/* descended into */
 	bool			 rfc822;	/* msg is set */

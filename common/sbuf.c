@@ -38,7 +38,9 @@ sbuf_grow(struct sbuf *sb, size_t n)
 int
 sbuf_add(struct sbuf *sb, const void *p, size_t n)
 {
-	if (sbuf_grow(sb, n) == -1)
+	/* Room and within max (the common case) skips sbuf_grow. */
+	if ((n >= sb->cap - sb->len || n > sb->max - sb->len) &&
+	    sbuf_grow(sb, n) == -1)
 		return -1;
 	if (n > 0)
 		memcpy(sb->s + sb->len, p, n);
@@ -58,6 +60,11 @@ sbuf_addc(struct sbuf *sb, int c)
 {
 	char ch = (char)c;
 
+	if (sb->cap - sb->len > 1 && sb->len < sb->max) {
+		sb->s[sb->len++] = ch;
+		sb->s[sb->len] = '\0';
+		return 0;
+	}
 	return sbuf_add(sb, &ch, 1);
 }
 

@@ -127,8 +127,9 @@ $(FZ)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FZ)/libcommon.a
 deps-fuzz:
 	@sh tests/deps.sh fuzz
 
-# the POP3 harness includes pop3d.c itself
+# the POP3 and cache harnesses include pop3d.c and mcache.c themselves
 $(FZ)/fuzz_pop3: pop3d.c
+$(FZ)/fuzz_mcache: common/mcache.c
 
 fuzz-build: deps-fuzz $(FZ_BIN)
 

@@ -1792,6 +1792,7 @@ struct fetch {
 	size_t			 n;
 	bool			 need_parse;
 	bool			 need_msg;	/* a section: the message itself */
+	bool			 need_parts;	/* a section with part numbers */
 	unsigned int		 need_cache;	/* MCACHE_* the items need */
 	bool			 set_seen;
 	bool			 has_flags, has_uid;
@@ -1881,6 +1882,8 @@ fetch_section(struct fetch *f, const char *s, const char *label,
 			return -1;
 		}
 		it->has_sec = true;
+		if (it->sec.nparts > 0)
+			f->need_parts = true;
 		if (close[1] != '\0') {
 			if (parse_partial(close + 1, &it->off, &it->len) == -1)
 				return -1;
@@ -2029,6 +2032,7 @@ fetch_one(struct session *s, struct fetch *f, uint32_t seq, bool uid)
 	/*
 	 * ENVELOPE, BODY, BODYSTRUCTURE from the cache when it has them;
 	 * else parse (only the header for ENVELOPE alone) and add them.
+	 * Sections of the whole message alone need no MIME structure.
 	 */
 	head = f->need_cache == MCACHE_ENV && !f->need_msg;
 	if (f->need_parse && !f->need_msg &&
@@ -2037,8 +2041,12 @@ fetch_one(struct session *s, struct fetch *f, uint32_t seq, bool uid)
 	else if (f->need_parse) {
 		if ((fd = mbox_msg_fd(s->mb, seq)) == -1)
 			goto gone;
-		msg = head ? mcache_parse_head_fd(&msg_buf, fd) :
-		    mcache_parse_fd(&msg_buf, fd);
+		if (head)
+			msg = mcache_parse_head_fd(&msg_buf, fd);
+		else if (f->need_cache == 0 && !f->need_parts)
+			msg = mcache_parse_top_fd(&msg_buf, fd);
+		else
+			msg = mcache_parse_fd(&msg_buf, fd);
 		(void)close(fd);
 		if (msg == NULL)
 			goto gone;

@@ -785,6 +785,8 @@ section_part(struct mime_msg *m, const struct imap_section *sec)
 	size_t i;
 	uint32_t k;
 
+	if (m->top && sec->nparts > 0)
+		return NULL;	/* parts were not looked at */
 	for (i = 0; i < sec->nparts; i++) {
 		if (node->multipart) {
 			for (c = node->children, k = 1;
@@ -832,10 +834,12 @@ emit_crlf(struct emit *e, const char *p, size_t len)
 			emit(e, s, (size_t)(end - s));
 			break;
 		}
-		emit(e, s, (size_t)(lf - s));
-		if (lf == p || lf[-1] != '\r')
-			emit(e, "\r", 1);
-		emit(e, "\n", 1);
+		if (lf > p && lf[-1] == '\r')
+			emit(e, s, (size_t)(lf + 1 - s));
+		else {
+			emit(e, s, (size_t)(lf - s));
+			emit(e, "\r\n", 2);
+		}
 		s = lf + 1;
 	}
 }

@@ -863,8 +863,8 @@ mcache_parse_head_fd(struct mcache_buf *b, int fd)
 	}
 }
 
-struct mime_msg *
-mcache_parse_fd(struct mcache_buf *b, int fd)
+static struct mime_msg *
+read_parse(struct mcache_buf *b, int fd, bool top)
 {
 	struct stat st;
 	size_t size, got = 0;
@@ -873,10 +873,10 @@ mcache_parse_fd(struct mcache_buf *b, int fd)
 	if (fstat(fd, &st) == -1)
 		return NULL;
 	if (st.st_size < 0 || (uintmax_t)st.st_size > MCACHE_READ_MAX)
-		return mime_parse_fd(fd);
+		return top ? mime_parse_top_fd(fd) : mime_parse_fd(fd);
 	size = (size_t)st.st_size;
 	if (size == 0)
-		return mime_parse_mem("", 0);
+		return top ? mime_parse_top_mem("", 0) : mime_parse_mem("", 0);
 	if (size > b->cap) {
 		free(b->p);
 		b->cap = size < 65536 ? 65536 : size;
@@ -893,7 +893,19 @@ mcache_parse_fd(struct mcache_buf *b, int fd)
 			break;
 		got += (size_t)n;
 	}
-	return mime_parse_mem(b->p, got);
+	return top ? mime_parse_top_mem(b->p, got) : mime_parse_mem(b->p, got);
+}
+
+struct mime_msg *
+mcache_parse_fd(struct mcache_buf *b, int fd)
+{
+	return read_parse(b, fd, false);
+}
+
+struct mime_msg *
+mcache_parse_top_fd(struct mcache_buf *b, int fd)
+{
+	return read_parse(b, fd, true);
 }
 
 void

@@ -103,6 +103,8 @@ struct mcache_buf {
 	size_t	 cap;
 };
 struct mime_msg	*mcache_parse_fd(struct mcache_buf *, int fd);
+/* The same as mime_parse_top_fd: whole-message sections only. */
+struct mime_msg	*mcache_parse_top_fd(struct mcache_buf *, int fd);
 /*
  * The same for the top-level header only (read up to the empty line
  * that ends it): what ENVELOPE and SEARCH on header fields and Date:

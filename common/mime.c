@@ -86,8 +86,32 @@ static bool	match_part_text(struct mime_msg *, struct mime_part *,
 
 /* Parsing */
 
-struct mime_msg *
-mime_parse_fd(int fd)
+static struct mime_msg *
+parse_mem(const char *p, size_t len, bool top)
+{
+	struct mime_msg *m;
+	struct mime_part *r;
+	size_t body;
+
+	m = xcalloc(1, sizeof(*m));
+	m->base = p;
+	m->len = len;
+	m->root = r = part_new(m);
+	if (!top) {
+		parse_part(m, r, 0, len, 0, false, false);
+		return m;
+	}
+	m->top = true;
+	body = header_end(p, 0, len);
+	r->hdr_len = body;
+	r->body_off = body;
+	r->body_len = len - body;
+	parse_content(m, r, false);
+	return m;
+}
+
+static struct mime_msg *
+parse_fd(int fd, bool top)
 {
 	struct mime_msg *m;
 	struct stat st;
@@ -100,27 +124,38 @@ mime_parse_fd(int fd)
 		return NULL;
 	}
 	if (st.st_size == 0)
-		return mime_parse_mem("", 0);
+		return parse_mem("", 0, top);
 	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (map == MAP_FAILED)
 		return NULL;
-	m = mime_parse_mem(map, (size_t)st.st_size);
+	m = parse_mem(map, (size_t)st.st_size, top);
 	m->map = map;
 	m->maplen = (size_t)st.st_size;
 	return m;
 }
 
 struct mime_msg *
+mime_parse_fd(int fd)
+{
+	return parse_fd(fd, false);
+}
+
+struct mime_msg *
 mime_parse_mem(const char *p, size_t len)
 {
-	struct mime_msg *m;
+	return parse_mem(p, len, false);
+}
 
-	m = xcalloc(1, sizeof(*m));
-	m->base = p;
-	m->len = len;
-	m->root = part_new(m);
-	parse_part(m, m->root, 0, len, 0, false, false);
-	return m;
+struct mime_msg *
+mime_parse_top_fd(int fd)
+{
+	return parse_fd(fd, true);
+}
+
+struct mime_msg *
+mime_parse_top_mem(const char *p, size_t len)
+{
+	return parse_mem(p, len, true);
 }
 
 void

@@ -22,6 +22,14 @@ struct mime_msg;
 struct mime_msg	*mime_parse_fd(int fd);
 /* Parse len octets at p (kept by reference: p must outlive the result). */
 struct mime_msg	*mime_parse_mem(const char *p, size_t len);
+/*
+ * The same, but only the top-level header is looked at: no parts, no
+ * sizes.  Enough for, and only for, sections of the whole message
+ * (BODY[], HEADER, TEXT, HEADER.FIELDS), whose answers it spares a walk
+ * of the MIME structure.  A section with part numbers answers NIL.
+ */
+struct mime_msg	*mime_parse_top_fd(int fd);
+struct mime_msg	*mime_parse_top_mem(const char *p, size_t len);
 void		 mime_free(struct mime_msg *);
 
 /*

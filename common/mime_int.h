@@ -55,6 +55,7 @@ struct mime_msg {
 	size_t			 maplen;
 	struct mime_part	*root;
 	size_t			 nparts;
+	bool			 top;		/* mime_parse_top_*: root only */
 };
 
 /* One header field as it is in the message. */

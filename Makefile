@@ -127,9 +127,10 @@ $(FZ)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FZ)/libcommon.a
 deps-fuzz:
 	@sh tests/deps.sh fuzz
 
-# the POP3 and cache harnesses include pop3d.c and mcache.c themselves
+# these harnesses include pop3d.c, mcache.c and maildir.c themselves
 $(FZ)/fuzz_pop3: pop3d.c
 $(FZ)/fuzz_mcache: common/mcache.c
+$(FZ)/fuzz_uidlist: common/maildir.c
 
 fuzz-build: deps-fuzz $(FZ_BIN)
 

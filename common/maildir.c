@@ -7,6 +7,7 @@
  *                        "<uid> <crlfsize> <internaldate> :<base name>"
  *   imapd-uidlist.lock   flock(2) taken to assign UIDs or change the lists
  *   imapd-keywords       "<index> <name>" (index 0 is letter a)
+ *   imapd-index          snapshot of a refresh (see snap_save), a cache
  * and in the root: subscriptions, imapd-uidvalidity (last value used).
  *
  * The protocol: a UID is only ever given under the lock, after reading
@@ -17,6 +18,9 @@
  * their lines are written, so nobody can see a UID whose file is not
  * there yet.  Flag changes are renames within cur/ and take no lock;
  * readers that miss a file look again before calling it expunged.
+ * Every change bumps the mtime of new/ or cur/ or changes the UID list,
+ * which is how a quiet folder is recognized without reading it
+ * (mb_unchanged, snap_load).
  */
 #include <sys/types.h>
 #include <sys/file.h>
@@ -52,6 +56,7 @@
 #define SUBS_LOCK	"subscriptions.lock"
 #define FOLDER_MARK	"maildirfolder"
 #define VALIDITY	"imapd-uidvalidity"
+#define SNAPSHOT	"imapd-index"
 
 /* <limits.h> is shadowed by common/limits.h under -Icommon. */
 #ifndef NAME_MAX
@@ -93,10 +98,17 @@ struct ment {
 	uint8_t		 dirty;		/* size/date not in the UID list */
 	uint8_t		 changed;	/* flags changed by someone else */
 	uint8_t		 ignored;	/* known UID below the view: skipped */
+	uint8_t		 inarena;	/* in mb->arena, not malloc'd alone */
 	char		 base[];
 };
 
 enum ulstate { UL_NONE, UL_OK, UL_MISSING, UL_BAD };
+
+/* What a directory looked like before a scan read it. */
+struct dstamp {
+	int64_t		 sec, nsec;	/* mtime */
+	uint64_t	 dev, ino;
+};
 
 /* A hash slot: the hash kept beside the pointer saves a cache miss. */
 struct hslot {
@@ -127,6 +139,11 @@ struct mailbox {
 	uint32_t	 ul_lines;	/* entry lines in the file */
 	uint32_t	 ul_lastuid;
 	uint32_t	 ndirty;
+	/* new/ and cur/ before the last scan; stamp_ok: that scan (with the
+	   UID list state) is the folder for as long as they and the UID
+	   list stay the same (see mb_unchanged) */
+	struct dstamp	 scan_new, scan_cur;
+	bool		 scan_old, stamp_ok;
 	int		 lockfd;
 	int		 lockdepth;
 	/* keywords */
@@ -137,6 +154,7 @@ struct mailbox {
 	   \Recent here when they show up (RFC 3501 §6.4.7). */
 	uint32_t	(*mine)[2];
 	size_t		 nmine;
+	void		*arena;		/* the entries a snapshot made */
 	struct mailbox	*next_open;
 };
 
@@ -674,14 +692,20 @@ mb_next(const struct mailbox *mb, size_t *i)
 	return NULL;
 }
 
+/* A new entry for base; in mem (zeroed, room for base) if not NULL. */
 static struct ment *
-mb_add(struct mailbox *mb, const char *base, size_t blen, uint32_t h)
+mb_add_in(struct mailbox *mb, void *mem, const char *base, size_t blen,
+    uint32_t h)
 {
 	struct ment *e;
 
 	if ((mb->hcount + 1) * 2 > mb->hsize)
 		mb_hgrow(mb);
-	e = xcalloc(1, sizeof(*e) + blen + 1);
+	if (mem != NULL) {
+		e = mem;
+		e->inarena = 1;
+	} else
+		e = xcalloc(1, sizeof(*e) + blen + 1);
 	memcpy(e->base, base, blen);
 	e->base[blen] = '\0';
 	e->hash = h;
@@ -689,6 +713,12 @@ mb_add(struct mailbox *mb, const char *base, size_t blen, uint32_t h)
 	mb_hput(mb->htab, mb->hsize, h, e);
 	mb->hcount++;
 	return e;
+}
+
+static struct ment *
+mb_add(struct mailbox *mb, const char *base, size_t blen, uint32_t h)
+{
+	return mb_add_in(mb, NULL, base, blen, h);
 }
 
 /* Set e->info to a copy of info (NULL: none), in place when short. */
@@ -709,6 +739,14 @@ ment_info_put(struct ment *e, const char *info)
 	if (e->info != e->infobuf)
 		free(e->info);
 	e->info = copy;
+}
+
+static void
+ment_free(struct ment *e)
+{
+	ment_info_put(e, NULL);
+	if (!e->inarena)
+		free(e);
 }
 
 /* Take e out of the table (backward-shift deletion) and free it. */
@@ -735,8 +773,7 @@ mb_remove(struct mailbox *mb, struct ment *e)
 	mb->hcount--;
 	if (e->dirty)
 		mb->ndirty--;
-	ment_info_put(e, NULL);
-	free(e);
+	ment_free(e);
 }
 
 static void
@@ -810,10 +847,79 @@ mb_scan_dir(struct mailbox *mb, bool innew)
 	return 0;
 }
 
+/*
+ * A directory's mtime tells a later change only if every change after our
+ * scan gets a later time stamp: true once the last change is older than
+ * the time stamps' granularity (whole seconds on some file systems: a
+ * zero nsec part is taken for that).  A time stamp in the future (a
+ * server's clock ahead of ours) is never trusted.
+ */
+#define STAMP_MARGIN_NS		(1000LL * 1000 * 1000)
+#define STAMP_MARGIN_COARSE_NS	(2000LL * 1000 * 1000)
+
+static bool
+dstamp_take(int fd, struct dstamp *d, const struct timespec *now)
+{
+	struct stat sb;
+	int64_t age;
+
+	if (fstat(fd, &sb) == -1) {
+		memset(d, 0, sizeof(*d));
+		return false;
+	}
+	d->sec = sb.st_mtim.tv_sec;
+	d->nsec = sb.st_mtim.tv_nsec;
+	d->dev = sb.st_dev;
+	d->ino = sb.st_ino;
+	age = ((int64_t)now->tv_sec - d->sec) * 1000000000LL +
+	    ((int64_t)now->tv_nsec - d->nsec);
+	return age >= (d->nsec == 0 ? STAMP_MARGIN_COARSE_NS :
+	    STAMP_MARGIN_NS);
+}
+
+static bool
+dstamp_same(int fd, const struct dstamp *d)
+{
+	struct stat sb;
+
+	return fstat(fd, &sb) == 0 && sb.st_mtim.tv_sec == d->sec &&
+	    sb.st_mtim.tv_nsec == d->nsec && (uint64_t)sb.st_dev == d->dev &&
+	    (uint64_t)sb.st_ino == d->ino;
+}
+
+/*
+ * True if nothing changed since the last successful refresh: new/ and
+ * cur/ have the mtimes they had before its scan (and those were old
+ * enough to mean something) and the UID list is the file and length it
+ * read.  Then that refresh's view of the folder is still the folder.
+ */
+static bool
+mb_unchanged(const struct mailbox *mb)
+{
+	struct stat sb;
+
+	if (!mb->stamp_ok || mb->ul != UL_OK || mb->ul_torn)
+		return false;
+	if (fstatat(mb->dfd, UIDLIST, &sb, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    sb.st_dev != mb->ul_dev || sb.st_ino != mb->ul_ino ||
+	    sb.st_size != mb->ul_off)
+		return false;
+	return dstamp_same(mb->newfd, &mb->scan_new) &&
+	    dstamp_same(mb->curfd, &mb->scan_cur);
+}
+
 /* new/ first, then cur/: a file moved in between is seen once at least. */
 static int
 mb_scan(struct mailbox *mb)
 {
+	struct timespec now;
+	bool a, b;
+
+	(void)clock_gettime(CLOCK_REALTIME, &now);
+	a = dstamp_take(mb->newfd, &mb->scan_new, &now);
+	b = dstamp_take(mb->curfd, &mb->scan_cur, &now);
+	mb->scan_old = a && b;
+	mb->stamp_ok = false;
 	mb->gen++;
 	if (mb_scan_dir(mb, true) == -1 || mb_scan_dir(mb, false) == -1) {
 		log_warn("store: scanning %s", mb->name);
@@ -1236,6 +1342,7 @@ mb_refresh(struct mailbox *mb, int how)
 	bool locked = false, need, missing, rescanned;
 	int ret = -1;
 
+	mb->stamp_ok = false;
 	if (how & RF_LOCK) {
 		if (mb_lock(mb) == -1)
 			return -1;
@@ -1332,6 +1439,7 @@ rescan:
 		mb_prune(mb);
 done:
 	ret = 0;
+	mb->stamp_ok = mb->scan_old;
 out:
 	free(fresh);
 	if (locked && !(ret == 0 && (how & RF_KEEPLOCK)))
@@ -1571,11 +1679,10 @@ mb_free(struct mailbox *mb)
 	struct ment *e;
 	size_t i;
 
-	for (i = 0; (e = mb_next(mb, &i)) != NULL;) {
-		ment_info_put(e, NULL);
-		free(e);
-	}
+	for (i = 0; (e = mb_next(mb, &i)) != NULL;)
+		ment_free(e);
 	free(mb->htab);
+	free(mb->arena);
 	free(mb->v);
 	free(mb->mine);
 	kw_clear(mb);
@@ -1770,6 +1877,278 @@ mb_clean_tmp(struct mailbox *mb)
 	closedir(d);
 }
 
+/* --- the snapshot ---------------------------------------------------- */
+
+/*
+ * imapd-index: what a refresh built (every message on disk with its UID,
+ * file name, size and date), with what new/, cur/ and the UID list
+ * looked like then.  While they still look so, the
+ * next session takes the folder from it instead of reading the
+ * directories and the UID list: SELECT of a quiet folder costs one read.
+ * A cache only: written to tmp/ and renamed in place, checked (length,
+ * checksum, every name and UID) before use, and on any doubt ignored.
+ * Native byte order; it never leaves the machine.
+ */
+#define SNAP_MAGIC	"IMAPDIX\1"
+#define SNAP_BOM	0x01020304u
+#define SNAP_INNEW	0x01
+#define SNAP_NOINFO	0xffffu
+
+struct snaphdr {
+	char		 magic[8];
+	uint32_t	 bom, csum;	/* csum: of everything after it */
+	uint32_t	 uidvalidity, uidnext, nrec, poolsize;
+	uint32_t	 ul_lines, ul_lastuid;
+	uint64_t	 ul_dev, ul_ino, ul_size;
+	struct dstamp	 snew, scur;
+};
+
+/* An entry and its base name, rounded for the next one's alignment. */
+#define ENT_SIZE(blen) \
+	((sizeof(struct ment) + (size_t)(blen) + 1 + 15) & ~(size_t)15)
+
+struct snaprec {
+	uint32_t	 uid, bits;
+	uint64_t	 size;
+	int64_t		 date;
+	uint32_t	 off;		/* of the name in the pool */
+	uint16_t	 blen, ilen;	/* base name, info (SNAP_NOINFO) */
+};
+
+/*
+ * Write the snapshot of what the last refresh found, if that refresh can
+ * vouch for it (stamp_ok) and nothing is about to change (files in new/
+ * that the view will move).  Failures only cost the next session a scan.
+ */
+static void
+snap_save(struct mailbox *mb)
+{
+	struct snaphdr h;
+	struct snaprec r;
+	struct ment **all, *e;
+	struct sbuf pool;
+	char *buf = NULL, tmp[64];
+	size_t i, n = 0, len, ilen;
+	int fd;
+
+	if (!mb->stamp_ok || mb->ul != UL_OK || mb->ul_torn ||
+	    mb->uidvalidity == 0)
+		return;
+	all = xreallocarray(NULL, mb->hcount + 1, sizeof(*all));
+	for (i = 0; (e = mb_next(mb, &i)) != NULL;) {
+		if (e->gen != mb->gen)
+			continue;	/* not on disk */
+		if (e->sm.uid == 0 || (e->innew && !mb->readonly)) {
+			free(all);
+			return;	/* a UID to give or a file to move */
+		}
+		all[n++] = e;
+	}
+	if (n > 1)
+		ments_sort_uid(all, n);
+	sbuf_init(&pool, LISTFILE_MAX);
+	len = sizeof(h) + n * sizeof(r);
+	buf = xmalloc(len);
+	for (i = 0; i < n; i++) {
+		e = all[i];
+		ilen = e->info == NULL ? 0 : strlen(e->info);
+		memset(&r, 0, sizeof(r));
+		r.uid = e->sm.uid;
+		r.bits = e->innew ? SNAP_INNEW : 0;
+		r.size = e->size;
+		r.date = e->date;
+		r.off = (uint32_t)pool.len;
+		r.blen = (uint16_t)strlen(e->base);
+		r.ilen = e->info == NULL ? SNAP_NOINFO : (uint16_t)ilen;
+		if (pool.len > UINT32_MAX - 2 * NAME_MAX ||
+		    sbuf_add(&pool, e->base, r.blen) == -1 ||
+		    sbuf_add(&pool, e->info == NULL ? "" : e->info,
+		    ilen) == -1)
+			goto out;
+		memcpy(buf + sizeof(h) + i * sizeof(r), &r, sizeof(r));
+	}
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, SNAP_MAGIC, sizeof(h.magic));
+	h.bom = SNAP_BOM;
+	h.uidvalidity = mb->uidvalidity;
+	h.uidnext = mb->uidnext;
+	h.nrec = (uint32_t)n;
+	h.poolsize = (uint32_t)pool.len;
+	h.ul_lines = mb->ul_lines;
+	h.ul_lastuid = mb->ul_lastuid;
+	h.ul_dev = (uint64_t)mb->ul_dev;
+	h.ul_ino = (uint64_t)mb->ul_ino;
+	h.ul_size = (uint64_t)mb->ul_off;
+	h.snew = mb->scan_new;
+	h.scur = mb->scan_cur;
+	memcpy(buf, &h, sizeof(h));
+	buf = xreallocarray(buf, len + pool.len + 1, 1);
+	memcpy(buf + len, sbuf_str(&pool), pool.len);
+	len += pool.len;
+	h.csum = hash_mem(buf + 16, len - 16);
+	memcpy(buf, &h, sizeof(h));
+
+	(void)snprintf(tmp, sizeof(tmp), "%s.%ld", SNAPSHOT, (long)getpid());
+	(void)unlinkat(mb->tmpfd, tmp, 0);
+	fd = openat(mb->tmpfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (fd == -1)
+		goto out;
+	if (write_all(fd, buf, len) == -1 || close(fd) == -1 ||
+	    renameat(mb->tmpfd, tmp, mb->dfd, SNAPSHOT) == -1)
+		(void)unlinkat(mb->tmpfd, tmp, 0);
+out:
+	sbuf_free(&pool);
+	free(buf);
+	free(all);
+}
+
+/* Drop every entry (a snapshot that failed half way). */
+static void
+mb_clear_entries(struct mailbox *mb)
+{
+	struct ment *e;
+	size_t i;
+
+	for (i = 0; (e = mb_next(mb, &i)) != NULL;)
+		ment_free(e);
+	free(mb->htab);
+	mb->htab = NULL;
+	free(mb->arena);
+	mb->arena = NULL;
+	mb->hsize = mb->hcount = 0;
+	mb->ndirty = 0;
+}
+
+/* A base name or info part as the store would have made it. */
+static bool
+snap_name_ok(const char *p, size_t n, bool base)
+{
+	if (base && (n == 0 || p[0] == '.'))
+		return false;
+	return memchr(p, '/', n) == NULL && memchr(p, '\0', n) == NULL &&
+	    (!base || memchr(p, ':', n) == NULL);
+}
+
+/*
+ * Take a new folder's entries and UID list state from the snapshot if it
+ * is whole and new/, cur/ and the UID list are as it saw them.  0 if it
+ * was taken (the view is then built as after mb_refresh), -1 if not.
+ */
+static int
+snap_load(struct mailbox *mb)
+{
+	struct snaphdr h;
+	struct snaprec r;
+	struct stat sb;
+	struct ment *e;
+	const char *recs, *pool;
+	char base[NAME_MAX + 1], info[NAME_MAX + 1];
+	char *buf, *at;
+	size_t len, i, asize;
+	uint32_t last = 0, hv;
+	int fd;
+
+	if (mb->hcount != 0 || mb->uidvalidity != 0)
+		return -1;
+	if ((fd = openat(mb->dfd, SNAPSHOT, O_RDONLY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return -1;
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    sb.st_size < (off_t)sizeof(h) || sb.st_size > (off_t)LISTFILE_MAX ||
+	    (buf = read_file_at(fd, 0, &len)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	if (len < sizeof(h))
+		goto bad;
+	memcpy(&h, buf, sizeof(h));
+	if (memcmp(h.magic, SNAP_MAGIC, sizeof(h.magic)) != 0 ||
+	    h.bom != SNAP_BOM || h.uidvalidity == 0 || h.uidnext == 0 ||
+	    (len - sizeof(h)) / sizeof(r) < h.nrec ||
+	    len - sizeof(h) - (size_t)h.nrec * sizeof(r) != h.poolsize ||
+	    h.csum != hash_mem(buf + 16, len - 16))
+		goto bad;
+	/* The folder as the snapshot saw it? */
+	if (fstatat(mb->dfd, UIDLIST, &sb, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    (uint64_t)sb.st_dev != h.ul_dev ||
+	    (uint64_t)sb.st_ino != h.ul_ino ||
+	    (uint64_t)sb.st_size != h.ul_size ||
+	    !dstamp_same(mb->newfd, &h.snew) ||
+	    !dstamp_same(mb->curfd, &h.scur))
+		goto bad;
+	recs = buf + sizeof(h);
+	pool = recs + (size_t)h.nrec * sizeof(r);
+	/* One block for all entries: each its struct and base name. */
+	asize = 0;
+	for (i = 0; i < h.nrec; i++) {
+		memcpy(&r, recs + i * sizeof(r), sizeof(r));
+		if (r.blen > NAME_MAX)
+			goto bad;
+		asize += ENT_SIZE(r.blen);
+	}
+	mb->arena = xcalloc(1, asize + 1);
+	at = mb->arena;
+	mb->gen++;
+	for (i = 0; i < h.nrec; i++) {
+		memcpy(&r, recs + i * sizeof(r), sizeof(r));
+		if (r.uid <= last || r.uid >= h.uidnext ||
+		    r.blen > NAME_MAX || (r.ilen != SNAP_NOINFO &&
+		    r.ilen > NAME_MAX - r.blen) || r.off > h.poolsize ||
+		    r.blen + (size_t)(r.ilen == SNAP_NOINFO ? 0 : r.ilen) >
+		    h.poolsize - r.off ||
+		    !snap_name_ok(pool + r.off, r.blen, true) ||
+		    (r.ilen != SNAP_NOINFO && !snap_name_ok(pool + r.off +
+		    r.blen, r.ilen, false)) || r.date < 0)
+			goto clear;
+		last = r.uid;
+		memcpy(base, pool + r.off, r.blen);
+		base[r.blen] = '\0';
+		hv = hash_mem(base, r.blen);
+		if (mb_lookup(mb, base, hv) != NULL)
+			goto clear;
+		if ((mb->hcount + 1) * 2 > mb->hsize && mb->hsize == 0) {
+			/* size the table once */
+			while (mb->hsize < 2 * (size_t)h.nrec + 2)
+				mb->hsize = mb->hsize == 0 ? 256 :
+				    mb->hsize * 2;
+			mb->htab = xcalloc(mb->hsize, sizeof(*mb->htab));
+		}
+		e = mb_add_in(mb, at, base, r.blen, hv);
+		at += ENT_SIZE(r.blen);
+		e->sm.uid = r.uid;
+		e->size = r.size;
+		e->date = r.date;
+		e->gen = mb->gen;
+		e->innew = (r.bits & SNAP_INNEW) != 0;
+		if (r.ilen != SNAP_NOINFO) {
+			memcpy(info, pool + r.off + r.blen, r.ilen);
+			info[r.ilen] = '\0';
+			ment_setinfo(e, info);
+		}
+	}
+	mb->uidvalidity = h.uidvalidity;
+	mb->uidnext = h.uidnext;
+	mb->ul = UL_OK;
+	mb->ul_dev = (dev_t)h.ul_dev;
+	mb->ul_ino = (ino_t)h.ul_ino;
+	mb->ul_off = (off_t)h.ul_size;
+	mb->ul_torn = false;
+	mb->ul_lines = h.ul_lines;
+	mb->ul_lastuid = h.ul_lastuid;
+	mb->scan_new = h.snew;
+	mb->scan_cur = h.scur;
+	mb->scan_old = mb->stamp_ok = true;
+	free(buf);
+	return 0;
+clear:
+	mb_clear_entries(mb);
+bad:
+	free(buf);
+	return -1;
+}
+
 struct mailbox *
 mbox_open(struct store *st, const char *name, bool readonly)
 {
@@ -1780,11 +2159,18 @@ mbox_open(struct store *st, const char *name, bool readonly)
 	mb->readonly = readonly;
 	if (!readonly)
 		mb_clean_tmp(mb);
-	if (kw_read(mb) == -1 || (mb_refresh(mb, 0) == -1 &&
-	    !mb_degraded(mb))) {
+	if (kw_read(mb) == -1) {
 		mb_free(mb);
 		errno = EIO;
 		return NULL;
+	}
+	if (snap_load(mb) == -1) {
+		if (mb_refresh(mb, 0) == -1 && !mb_degraded(mb)) {
+			mb_free(mb);
+			errno = EIO;
+			return NULL;
+		}
+		snap_save(mb);
 	}
 	mb_view_add(mb);
 	if (!readonly) {
@@ -1806,9 +2192,11 @@ mbox_close(struct mailbox *mb)
 			*pp = mb->next_open;
 			break;
 		}
-	/* Persist sizes and dates learnt in this session. */
-	if (mb->ndirty > 0 && !mb->readonly)
-		(void)mb_refresh(mb, RF_LOCK | RF_REWRITE);
+	/* Persist sizes and dates learnt in this session (and a snapshot
+	   of the new UID list, if the folder is quiet). */
+	if (mb->ndirty > 0 && !mb->readonly &&
+	    mb_refresh(mb, RF_LOCK | RF_REWRITE) == 0)
+		snap_save(mb);
 	mb_free(mb);
 }
 
@@ -2051,7 +2439,8 @@ mbox_sync(struct mailbox *mb, bool allow_expunge,
 	struct ment *e;
 	uint32_t i;
 
-	if (mb_refresh(mb, 0) == -1 && !mb_degraded(mb))
+	if (!mb_unchanged(mb) && mb_refresh(mb, 0) == -1 &&
+	    !mb_degraded(mb))
 		return -1;
 	for (i = 0; i < mb->n; i++) {
 		e = mb->v[i];

@@ -44,9 +44,7 @@ pyconc() {
 	    return [x for x in lines if re.fullmatch(r"\* \d+ EXPUNGE", x)]
 	PRE
 	cat >> "$f"
-	run timeout 20 env PYTHONPATH="$IMAP_LIB" PYTHONDONTWRITEBYTECODE=1 \
-	    python3 "$f"
-	[ "$status" -eq 0 ] || _imap_fail "python session failed"
+	pyrun 20 "$f"
 }
 
 @test "idle: a delivery from outside arrives as EXISTS within seconds" {

@@ -1,4 +1,8 @@
-/* Fuzz the Maildir UID list and keyword readers through the store API. */
+/*
+ * Fuzz the Maildir UID list, keyword and snapshot (imapd-index) readers
+ * through the store API.  maildir.c is included for the snapshot's
+ * layout and checksum.
+ */
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -11,20 +15,21 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bounds.h"
-#include "store.h"
+#include "../../common/maildir.c"
 #include "fuzz.h"
-
-#define KEYWORD_LEN_MAX	128	/* as in maildir.c */
 
 /*
  * Input: octet 0 holds flags (bit 0: open read-only; bit 1: write the
- * keyword file), octet 1 the length k of the keyword file's bytes, taken
- * from the end of the input; the bytes in between are the UID list.  Per
- * input the scratch Maildir (made once) gets the fixed messages below
- * and these two files afresh, then store_open, mbox_open, a walk over
- * every message, mbox_sync and a second walk, mbox_close, store_status,
- * store_close.
+ * keyword file; bit 2: snapshot mode), octet 1 the length k of the
+ * keyword file's bytes, taken from the end of the input; the bytes in
+ * between are the UID list.  In snapshot mode the UID list is the fixed
+ * one below, new/ and cur/ are made an hour old, and the rest of the
+ * input (from octet 2) is an imapd-index's records and name pool, with
+ * octet 1 records, under a header that matches the folder (so that it
+ * is taken) and a right checksum.  Per input the scratch Maildir (made
+ * once) gets the fixed messages below and these files afresh, then
+ * store_open, mbox_open, a walk over every message, mbox_sync and a
+ * second walk, mbox_close, store_status, store_close.
  */
 
 static const struct {
@@ -40,6 +45,14 @@ static const struct {
 	{ "new", "1700000001.M2P1.fuzz", "Subject: dup\n\n" },
 };
 #define NBASES	5	/* distinct names before the ':' above (M2 twice) */
+
+static const char fixed_uidlist[] =
+    "1 V1000 N6\n"
+    "1 0 0 :1700000000.M1P1.fuzz\n"
+    "2 0 0 :1700000001.M2P1.fuzz\n"
+    "3 0 0 :1700000002.M3P1.fuzz\n"
+    "4 0 0 :1700000003.M4P1.fuzz,S=1,W=1\n"
+    "5 0 0 :1700000004.M5P1.fuzz\n";
 
 static char	 root[64];
 static char	*location;
@@ -140,6 +153,7 @@ scratch_reset(void)
 	(void)unlinkat(rootfd, "imapd-keywords", 0);
 	(void)unlinkat(rootfd, "imapd-keywords.tmp", 0);
 	(void)unlinkat(rootfd, "imapd-uidvalidity", 0);
+	(void)unlinkat(rootfd, "imapd-index", 0);
 	for (i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++) {
 		if ((fd = openat(rootfd, msgs[i].dir, O_RDONLY | O_DIRECTORY |
 		    O_CLOEXEC)) == -1)
@@ -149,9 +163,59 @@ scratch_reset(void)
 	}
 }
 
+/*
+ * An imapd-index with n octets of records and pool from p (nrec records)
+ * under a header that matches the folder as it is now.
+ */
+static void
+put_snapshot(const uint8_t *p, size_t n, size_t nrec)
+{
+	struct timespec ts[2];
+	struct snaphdr h;
+	struct stat sb;
+	char *buf;
+	int cur, new;
+
+	ts[0].tv_sec = ts[1].tv_sec = time(NULL) - 3600;
+	ts[0].tv_nsec = ts[1].tv_nsec = 123456789;
+	if ((cur = openat(rootfd, "cur", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1 || (new = openat(rootfd, "new", O_RDONLY |
+	    O_DIRECTORY | O_CLOEXEC)) == -1 || futimens(cur, ts) == -1 ||
+	    futimens(new, ts) == -1)
+		abort();
+	if (nrec > n / sizeof(struct snaprec))
+		nrec = n / sizeof(struct snaprec);
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, SNAP_MAGIC, sizeof(h.magic));
+	h.bom = SNAP_BOM;
+	h.uidvalidity = 1000;
+	h.uidnext = 100;
+	h.nrec = (uint32_t)nrec;
+	h.poolsize = (uint32_t)(n - nrec * sizeof(struct snaprec));
+	h.ul_lines = 5;
+	h.ul_lastuid = 5;
+	if (fstatat(rootfd, "imapd-uidlist", &sb, 0) == -1)
+		abort();
+	h.ul_dev = sb.st_dev;
+	h.ul_ino = sb.st_ino;
+	h.ul_size = (uint64_t)sb.st_size;
+	(void)dstamp_take(new, &h.snew, &ts[0]);
+	(void)dstamp_take(cur, &h.scur, &ts[0]);
+	close(cur);
+	close(new);
+	if ((buf = malloc(sizeof(h) + n + 1)) == NULL)
+		abort();
+	memcpy(buf + sizeof(h), p, n);
+	memcpy(buf, &h, sizeof(h));
+	h.csum = hash_mem(buf + 16, sizeof(h) + n - 16);
+	memcpy(buf, &h, sizeof(h));
+	put_file(rootfd, "imapd-index", buf, sizeof(h) + n);
+	free(buf);
+}
+
 /* Every message: the view's invariants, size, date, contents. */
 static void
-walk(struct mailbox *mb)
+walk(struct mailbox *mb, uint32_t most)
 {
 	struct store_msg *m;
 	uint64_t size;
@@ -170,8 +234,8 @@ walk(struct mailbox *mb)
 		    (kw[0] == '\0' || strlen(kw) > KEYWORD_LEN_MAX))
 			abort();
 	n = mbox_count(mb);
-	if (n > NBASES)
-		abort();	/* one message per name on disk */
+	if (n > most)
+		abort();	/* one message per name (on disk or snapshot) */
 	for (seq = 1; seq <= n; seq++) {
 		if ((m = mbox_msg(mb, seq)) == NULL)
 			abort();
@@ -198,6 +262,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct mailbox *mb;
 	struct mbox_status ms;
 	size_t klen;
+	uint32_t most = NBASES;
 	bool readonly;
 
 	if (size < 2)
@@ -205,19 +270,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	scratch_init();
 	scratch_reset();
 	readonly = data[0] & 1;
-	klen = data[1];
-	if (klen > size - 2)
-		klen = size - 2;
-	put_file(rootfd, "imapd-uidlist", data + 2, size - 2 - klen);
-	if (data[0] & 2)
-		put_file(rootfd, "imapd-keywords", data + size - klen, klen);
+	if (data[0] & 4) {
+		put_file(rootfd, "imapd-uidlist", fixed_uidlist,
+		    sizeof(fixed_uidlist) - 1);
+		put_snapshot(data + 2, size - 2, data[1]);
+		most = NBASES + data[1];
+	} else {
+		klen = data[1];
+		if (klen > size - 2)
+			klen = size - 2;
+		put_file(rootfd, "imapd-uidlist", data + 2, size - 2 - klen);
+		if (data[0] & 2)
+			put_file(rootfd, "imapd-keywords", data + size - klen,
+			    klen);
+	}
 
 	if ((st = store_open(location, root, "fuzz")) == NULL)
 		abort();
 	if ((mb = mbox_open(st, "INBOX", readonly)) != NULL) {
-		walk(mb);
+		walk(mb, most);
 		if (mbox_sync(mb, true, NULL) == 0)
-			walk(mb);
+			walk(mb, most);
 		mbox_close(mb);
 	}
 	(void)store_status(st, "INBOX", &ms);

@@ -46,6 +46,14 @@ pyimap() {
 	    python3 -
 }
 
+# pyrun SECONDS FILE: run the python session script FILE (tests/lib on
+# its path) for at most SECONDS; fail the test with its output if it fails.
+pyrun() {
+	run timeout "$1" env PYTHONPATH="$IMAP_LIB" \
+	    PYTHONDONTWRITEBYTECODE=1 python3 "$2"
+	[ "$status" -eq 0 ] || _imap_fail "python session failed"
+}
+
 _imap_fail() {
 	printf '%s\n' "$1" "--- output ---" "$output" >&2
 	return 1

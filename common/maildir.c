@@ -849,12 +849,13 @@ mb_scan_dir(struct mailbox *mb, bool innew)
 
 /*
  * A directory's mtime tells a later change only if every change after our
- * scan gets a later time stamp: true once the last change is older than
- * the time stamps' granularity (whole seconds on some file systems: a
- * zero nsec part is taken for that).  A time stamp in the future (a
- * server's clock ahead of ours) is never trusted.
+ * scan gets another time stamp: true once the last change is older than
+ * the time stamps' granularity.  Linux stamps with a clock that lags the
+ * real one by a tick (10 ms at most); some file systems keep whole
+ * seconds (a zero nsec part is taken for that).  A time stamp in the
+ * future (a file server's clock ahead of ours) is never trusted.
  */
-#define STAMP_MARGIN_NS		(1000LL * 1000 * 1000)
+#define STAMP_MARGIN_NS		(100LL * 1000 * 1000)
 #define STAMP_MARGIN_COARSE_NS	(2000LL * 1000 * 1000)
 
 static bool
@@ -1926,10 +1927,9 @@ snap_save(struct mailbox *mb)
 	struct snaphdr h;
 	struct snaprec r;
 	struct ment **all, *e;
-	struct sbuf pool;
-	char *buf = NULL, tmp[64];
-	size_t i, n = 0, len, ilen;
-	int fd;
+	char *buf, *rec, *pool, tmp[64];
+	size_t i, n = 0, len, plen = 0, off = 0, blen, ilen;
+	int fd, w;
 
 	if (!mb->stamp_ok || mb->ul != UL_OK || mb->ul_torn ||
 	    mb->uidvalidity == 0)
@@ -1943,37 +1943,46 @@ snap_save(struct mailbox *mb)
 			return;	/* a UID to give or a file to move */
 		}
 		all[n++] = e;
+		plen += strlen(e->base) + (e->info == NULL ? 0 :
+		    strlen(e->info));
+	}
+	len = sizeof(h) + n * sizeof(r) + plen;
+	if (plen > UINT32_MAX || len > LISTFILE_MAX) {
+		free(all);
+		return;
 	}
 	if (n > 1)
 		ments_sort_uid(all, n);
-	sbuf_init(&pool, LISTFILE_MAX);
-	len = sizeof(h) + n * sizeof(r);
-	buf = xmalloc(len);
+	/* One buffer of the file's size: header, records, names. */
+	buf = xmalloc(len + 1);
+	rec = buf + sizeof(h);
+	pool = rec + n * sizeof(r);
 	for (i = 0; i < n; i++) {
 		e = all[i];
+		blen = strlen(e->base);
 		ilen = e->info == NULL ? 0 : strlen(e->info);
 		memset(&r, 0, sizeof(r));
 		r.uid = e->sm.uid;
 		r.bits = e->innew ? SNAP_INNEW : 0;
 		r.size = e->size;
 		r.date = e->date;
-		r.off = (uint32_t)pool.len;
-		r.blen = (uint16_t)strlen(e->base);
+		r.off = (uint32_t)off;
+		r.blen = (uint16_t)blen;
 		r.ilen = e->info == NULL ? SNAP_NOINFO : (uint16_t)ilen;
-		if (pool.len > UINT32_MAX - 2 * NAME_MAX ||
-		    sbuf_add(&pool, e->base, r.blen) == -1 ||
-		    sbuf_add(&pool, e->info == NULL ? "" : e->info,
-		    ilen) == -1)
-			goto out;
-		memcpy(buf + sizeof(h) + i * sizeof(r), &r, sizeof(r));
+		memcpy(rec + i * sizeof(r), &r, sizeof(r));
+		memcpy(pool + off, e->base, blen);
+		if (ilen > 0)
+			memcpy(pool + off + blen, e->info, ilen);
+		off += blen + ilen;
 	}
+	free(all);
 	memset(&h, 0, sizeof(h));
 	memcpy(h.magic, SNAP_MAGIC, sizeof(h.magic));
 	h.bom = SNAP_BOM;
 	h.uidvalidity = mb->uidvalidity;
 	h.uidnext = mb->uidnext;
 	h.nrec = (uint32_t)n;
-	h.poolsize = (uint32_t)pool.len;
+	h.poolsize = (uint32_t)plen;
 	h.ul_lines = mb->ul_lines;
 	h.ul_lastuid = mb->ul_lastuid;
 	h.ul_dev = (uint64_t)mb->ul_dev;
@@ -1982,9 +1991,6 @@ snap_save(struct mailbox *mb)
 	h.snew = mb->scan_new;
 	h.scur = mb->scan_cur;
 	memcpy(buf, &h, sizeof(h));
-	buf = xreallocarray(buf, len + pool.len + 1, 1);
-	memcpy(buf + len, sbuf_str(&pool), pool.len);
-	len += pool.len;
 	h.csum = hash_mem(buf + 16, len - 16);
 	memcpy(buf, &h, sizeof(h));
 
@@ -1992,15 +1998,13 @@ snap_save(struct mailbox *mb)
 	(void)unlinkat(mb->tmpfd, tmp, 0);
 	fd = openat(mb->tmpfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0600);
-	if (fd == -1)
-		goto out;
-	if (write_all(fd, buf, len) == -1 || close(fd) == -1 ||
-	    renameat(mb->tmpfd, tmp, mb->dfd, SNAPSHOT) == -1)
-		(void)unlinkat(mb->tmpfd, tmp, 0);
-out:
-	sbuf_free(&pool);
+	if (fd != -1) {
+		w = write_all(fd, buf, len);
+		if (close(fd) == -1 || w == -1 ||
+		    renameat(mb->tmpfd, tmp, mb->dfd, SNAPSHOT) == -1)
+			(void)unlinkat(mb->tmpfd, tmp, 0);
+	}
 	free(buf);
-	free(all);
 }
 
 /* Drop every entry (a snapshot that failed half way). */

@@ -895,18 +895,25 @@ dstamp_same(int fd, const struct dstamp *d)
  * read.  Then that refresh's view of the folder is still the folder.
  */
 static bool
-mb_unchanged(const struct mailbox *mb)
+folder_same(const struct mailbox *mb, uint64_t ul_dev, uint64_t ul_ino,
+    uint64_t ul_size, const struct dstamp *snew, const struct dstamp *scur)
 {
 	struct stat sb;
 
+	if (fstatat(mb->dfd, UIDLIST, &sb, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    (uint64_t)sb.st_dev != ul_dev || (uint64_t)sb.st_ino != ul_ino ||
+	    (uint64_t)sb.st_size != ul_size)
+		return false;
+	return dstamp_same(mb->newfd, snew) && dstamp_same(mb->curfd, scur);
+}
+
+static bool
+mb_unchanged(const struct mailbox *mb)
+{
 	if (!mb->stamp_ok || mb->ul != UL_OK || mb->ul_torn)
 		return false;
-	if (fstatat(mb->dfd, UIDLIST, &sb, AT_SYMLINK_NOFOLLOW) == -1 ||
-	    sb.st_dev != mb->ul_dev || sb.st_ino != mb->ul_ino ||
-	    sb.st_size != mb->ul_off)
-		return false;
-	return dstamp_same(mb->newfd, &mb->scan_new) &&
-	    dstamp_same(mb->curfd, &mb->scan_cur);
+	return folder_same(mb, (uint64_t)mb->ul_dev, (uint64_t)mb->ul_ino,
+	    (uint64_t)mb->ul_off, &mb->scan_new, &mb->scan_cur);
 }
 
 /* new/ first, then cur/: a file moved in between is seen once at least. */
@@ -2075,12 +2082,8 @@ snap_load(struct mailbox *mb)
 	    h.csum != hash_mem(buf + 16, len - 16))
 		goto bad;
 	/* The folder as the snapshot saw it? */
-	if (fstatat(mb->dfd, UIDLIST, &sb, AT_SYMLINK_NOFOLLOW) == -1 ||
-	    (uint64_t)sb.st_dev != h.ul_dev ||
-	    (uint64_t)sb.st_ino != h.ul_ino ||
-	    (uint64_t)sb.st_size != h.ul_size ||
-	    !dstamp_same(mb->newfd, &h.snew) ||
-	    !dstamp_same(mb->curfd, &h.scur))
+	if (!folder_same(mb, h.ul_dev, h.ul_ino, h.ul_size, &h.snew,
+	    &h.scur))
 		goto bad;
 	recs = buf + sizeof(h);
 	pool = recs + (size_t)h.nrec * sizeof(r);
@@ -2112,7 +2115,7 @@ snap_load(struct mailbox *mb)
 		hv = hash_mem(base, r.blen);
 		if (mb_lookup(mb, base, hv) != NULL)
 			goto clear;
-		if ((mb->hcount + 1) * 2 > mb->hsize && mb->hsize == 0) {
+		if (mb->hsize == 0) {
 			/* size the table once */
 			while (mb->hsize < 2 * (size_t)h.nrec + 2)
 				mb->hsize = mb->hsize == 0 ? 256 :
